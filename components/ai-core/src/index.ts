@@ -1,0 +1,3 @@
+export * from "./ai-core";
+export * from "./settings";
+export * from "./sizes";

@@ -1,0 +1,82 @@
+import { ValidationError } from "./errors";
+import { parseCpu, parseMemory } from "./quantity";
+import { ResourceSpec } from "./resources";
+
+/** What one workload asks of the cluster at its largest scale. */
+export interface Demand {
+  name: string;
+  replicas: number;
+  resources: ResourceSpec;
+}
+
+/** Cluster capacity as declared in stack config. */
+export interface Capacity {
+  nodes: { cpu: number; memoryGi: number; count: number }[];
+  /** Share of capacity kept free for system pods, surges and node loss. */
+  headroomPercent: number;
+  /** How far Σ limits may exceed capacity. */
+  limitOvercommit: number;
+}
+
+export interface DemandTotals {
+  requestsCpu: number;
+  requestsMemoryGi: number;
+  limitsCpu: number;
+  limitsMemoryGi: number;
+}
+
+const Gi = 1024 ** 3;
+
+export function totalDemand(demands: Demand[]): DemandTotals {
+  const t = { requestsCpu: 0, requestsMemoryGi: 0, limitsCpu: 0, limitsMemoryGi: 0 };
+  for (const d of demands) {
+    t.requestsCpu += parseCpu(d.resources.requests.cpu) * d.replicas;
+    t.limitsCpu += parseCpu(d.resources.limits.cpu) * d.replicas;
+    t.requestsMemoryGi += (parseMemory(d.resources.requests.memory) / Gi) * d.replicas;
+    t.limitsMemoryGi += (parseMemory(d.resources.limits.memory) / Gi) * d.replicas;
+  }
+  return t;
+}
+
+/** Checks Σ requests ≤ capacity − headroom and Σ limits ≤ capacity × overcommit (F17). */
+export function checkCapacity(capacity: Capacity, demands: Demand[]): ValidationError[] {
+  const cpu = capacity.nodes.reduce((s, n) => s + n.cpu * n.count, 0);
+  const mem = capacity.nodes.reduce((s, n) => s + n.memoryGi * n.count, 0);
+  const usable = 1 - capacity.headroomPercent / 100;
+  const t = totalDemand(demands);
+  const problems: ValidationError[] = [];
+  const fmt = (n: number) => n.toFixed(1);
+  if (t.requestsCpu > cpu * usable) {
+    problems.push(
+      new ValidationError(
+        "capacity",
+        `requests need ${fmt(t.requestsCpu)} CPU but ${fmt(cpu * usable)} of ${cpu} is usable after ${capacity.headroomPercent}% headroom; add nodes or disable platforms`,
+      ),
+    );
+  }
+  if (t.requestsMemoryGi > mem * usable) {
+    problems.push(
+      new ValidationError(
+        "capacity",
+        `requests need ${fmt(t.requestsMemoryGi)}Gi memory but ${fmt(mem * usable)}Gi of ${mem}Gi is usable after ${capacity.headroomPercent}% headroom`,
+      ),
+    );
+  }
+  if (t.limitsCpu > cpu * capacity.limitOvercommit) {
+    problems.push(
+      new ValidationError(
+        "capacity",
+        `limits total ${fmt(t.limitsCpu)} CPU, over ${capacity.limitOvercommit}× the cluster's ${cpu} CPU`,
+      ),
+    );
+  }
+  if (t.limitsMemoryGi > mem * capacity.limitOvercommit) {
+    problems.push(
+      new ValidationError(
+        "capacity",
+        `limits total ${fmt(t.limitsMemoryGi)}Gi memory, over ${capacity.limitOvercommit}× the cluster's ${mem}Gi`,
+      ),
+    );
+  }
+  return problems;
+}

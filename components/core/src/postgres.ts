@@ -1,0 +1,264 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupPolicy, PostgresBackup } from "./backup";
+import { annotations as keys } from "./conventions";
+import { ValidationError, throwIfInvalid } from "./errors";
+import { NetworkPeer } from "./network";
+import { detectionSeconds } from "./probes";
+import { ConnectionConsumer, checkConnectionBudget, postgresArgs, postgresTuning } from "./postgres-tuning";
+import { parseMemory } from "./quantity";
+import { ResourceSpec, validateResources } from "./resources";
+import { GeneratedSecret } from "./secrets";
+import { SecretKeyRef } from "./volumes";
+import { Workload } from "./workload";
+
+export interface PostgresArgs {
+  namespace: pulumi.Input<string>;
+  partOf: string;
+  /** Full image reference (official postgres image). */
+  image: string;
+  /** @default "postgres" */
+  appName?: string;
+  /** Requests and limits; memory settings are derived from limits.memory. */
+  resources: ResourceSpec;
+  /** Storage class for the data volume (fast class). */
+  storageClass: string;
+  /** @default "10Gi" */
+  storageSize?: string;
+  /** The application database. */
+  database: string;
+  /** The application role (owner of the database). */
+  user: string;
+  /** @default 100 */
+  maxConnections?: number;
+  /** Connections kept free for superuser and maintenance. @default 10 */
+  reservedConnections?: number;
+  /** Every client and its pool; their sum must fit the budget. @default [] */
+  consumers?: ConnectionConsumer[];
+  /** More databases, each owned by its own generated role (e.g. Keycloak's). @default [] */
+  extraDatabases?: { database: string; user: string }[];
+  /** Extra initdb arguments, e.g. Synapse's `--encoding=UTF8 --lc-collate=C --lc-ctype=C`. @default "--encoding=UTF8" */
+  initdbArgs?: string;
+  /** Who may connect on 5432 (the backup job is always allowed). @default [] */
+  allowFrom?: NetworkPeer[];
+  /** Scheduled dumps with retention. */
+  backup: BackupPolicy;
+  /** Protect the server from `pulumi destroy` (prod). @default false */
+  protect?: boolean;
+  /** Bump to rotate the password. @default 0 */
+  rotation?: number;
+}
+
+const sqlIdentifier = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The init script that creates each extra role and database on first start. It holds no secret: each
+ * password comes from an environment variable filled from the credentials Secret.
+ */
+export function extraDatabasesInitScript(databases: { database: string; user: string }[]): string {
+  const lines = ["#!/bin/bash", "set -euo pipefail"];
+  for (const d of databases) {
+    lines.push(
+      `psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -v pw="$${passwordEnv(d.user)}" <<'SQL'`,
+      `CREATE ROLE ${d.user} LOGIN PASSWORD :'pw';`,
+      `CREATE DATABASE ${d.database} OWNER ${d.user} ENCODING 'UTF8' TEMPLATE template0;`,
+      "SQL",
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+function passwordEnv(user: string): string {
+  return `${user.toUpperCase()}_PASSWORD`;
+}
+
+export function validatePostgresArgs(args: PostgresArgs): ValidationError[] {
+  const problems = validateResources("resources", args.resources);
+  const maxConnections = args.maxConnections ?? 100;
+  const reserved = args.reservedConnections ?? 10;
+  if (!Number.isInteger(maxConnections) || maxConnections < 10 || maxConnections > 5000) {
+    problems.push(
+      new ValidationError("maxConnections", `must be an integer from 10 to 5000, got ${maxConnections}`),
+    );
+  }
+  if (!Number.isInteger(reserved) || reserved < 3 || reserved >= maxConnections) {
+    problems.push(
+      new ValidationError("reservedConnections", `must be an integer from 3 to maxConnections − 1`),
+    );
+  }
+  const identifiers = [
+    ["database", args.database],
+    ["user", args.user],
+    ...(args.extraDatabases ?? []).flatMap((d, i) => [
+      [`extraDatabases[${i}].database`, d.database],
+      [`extraDatabases[${i}].user`, d.user],
+    ]),
+  ];
+  for (const [field, value] of identifiers) {
+    if (!sqlIdentifier.test(value ?? "")) {
+      problems.push(new ValidationError(field, `"${value}" must be a lower-case SQL identifier`));
+    }
+  }
+  if (problems.length === 0) {
+    try {
+      postgresTuning(parseMemory(args.resources.limits.memory), maxConnections);
+    } catch (e) {
+      problems.push(e as ValidationError);
+    }
+    problems.push(
+      ...checkConnectionBudget(args.appName ?? "postgres", maxConnections, reserved, args.consumers ?? []),
+    );
+  }
+  return problems;
+}
+
+/**
+ * PostgreSQL (official image) as a StatefulSet: memory settings derived from the limit, a connection budget
+ * its consumers are checked against, pg_isready probes, a generated password and nightly dumps with retention.
+ */
+export class Postgres extends pulumi.ComponentResource {
+  /** In-namespace host name of the server. */
+  readonly host: pulumi.Output<string>;
+  readonly port = 5432;
+  /** The Secret holding `password` and a full `url` for the application role. */
+  readonly credentials: GeneratedSecret;
+  /** Id used by the policy pack to pair the server with its backups and pools. */
+  readonly databaseId: string;
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("keel:core:Postgres", name, {}, opts);
+    throwIfInvalid(validatePostgresArgs(args));
+    const app = args.appName ?? "postgres";
+    this.databaseId = `${args.partOf}/${app}`;
+    const maxConnections = args.maxConnections ?? 100;
+    const reserved = args.reservedConnections ?? 10;
+    const extra = args.extraDatabases ?? [];
+    const tuning = postgresTuning(parseMemory(args.resources.limits.memory), maxConnections);
+
+    this.credentials = new GeneratedSecret(
+      `${name}-credentials`,
+      {
+        namespace: args.namespace,
+        secretName: `${app}-credentials`,
+        generate: {
+          password: { length: 32 },
+          ...Object.fromEntries(extra.map((d) => [`${d.user}-password`, { length: 32 }])),
+        },
+        derive: ({ password }) => ({
+          url: pulumi.interpolate`postgresql://${args.user}:${password}@${app}.${args.namespace}.svc:5432/${args.database}`,
+        }),
+        rotation: args.rotation,
+      },
+      { parent: this },
+    );
+
+    const initScripts =
+      extra.length > 0
+        ? new k8s.core.v1.ConfigMap(
+            `${name}-initdb`,
+            {
+              metadata: { name: `${app}-initdb`, namespace: args.namespace },
+              data: { "10-extra-databases.sh": extraDatabasesInitScript(extra) },
+            },
+            { parent: this },
+          )
+        : undefined;
+
+    const check = {
+      exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", args.user, "-d", args.database] },
+    };
+    const probes = {
+      startup: { ...check, periodSeconds: 5, failureThreshold: 60, timeoutSeconds: 5 },
+      readiness: { ...check, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+      liveness: { ...check, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+    };
+    const server = new Workload(
+      `${name}`,
+      {
+        namespace: args.namespace,
+        appName: app,
+        partOf: args.partOf,
+        kind: "StatefulSet",
+        image: args.image,
+        args: postgresArgs(tuning),
+        resources: args.resources,
+        probes,
+        bootSeconds: Math.min(detectionSeconds(probes.startup), 120),
+        ports: [{ name: "postgres", port: 5432 }],
+        env: {
+          POSTGRES_USER: args.user,
+          POSTGRES_DB: args.database,
+          PGDATA: "/var/lib/postgresql/data/pgdata",
+          POSTGRES_INITDB_ARGS: args.initdbArgs ?? "--encoding=UTF8",
+        },
+        secretEnv: {
+          POSTGRES_PASSWORD: this.credentials.ref("password"),
+          ...Object.fromEntries(
+            extra.map((d) => [passwordEnv(d.user), this.credentials.ref(`${d.user}-password`)]),
+          ),
+        },
+        configFiles: initScripts
+          ? [
+              {
+                name: "initdb",
+                mountPath: "/docker-entrypoint-initdb.d",
+                configMapName: initScripts.metadata.name,
+              },
+            ]
+          : [],
+        runAsUser: 999,
+        persistentVolumes: [
+          {
+            name: "data",
+            mountPath: "/var/lib/postgresql/data",
+            size: args.storageSize ?? "10Gi",
+            storageClass: args.storageClass,
+          },
+        ],
+        scratchVolumes: [{ name: "run", mountPath: "/var/run/postgresql", sizeLimit: "16Mi" }],
+        critical: true,
+        terminationGracePeriodSeconds: 120,
+        allowFrom: [...(args.allowFrom ?? []), { app: `${app}-backup` }],
+        annotations: {
+          [keys.database]: this.databaseId,
+          [keys.dbMaxConnections]: String(maxConnections),
+          [keys.dbReservedConnections]: String(reserved),
+        },
+      },
+      { parent: this, protect: args.protect ?? false },
+    );
+    this.host = server.serviceName;
+
+    new PostgresBackup(
+      `${name}-backup`,
+      {
+        namespace: args.namespace,
+        partOf: args.partOf,
+        databaseId: this.databaseId,
+        serverApp: app,
+        image: args.image,
+        database: args.database,
+        user: args.user,
+        password: this.credentials.ref("password"),
+        policy: args.backup,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ host: this.host, credentials: this.credentials.secretName });
+  }
+
+  /** The Secret key with the application role's password. */
+  passwordRef(): SecretKeyRef {
+    return this.credentials.ref("password");
+  }
+
+  /** The Secret key with the password of an extra database's role. */
+  extraPasswordRef(user: string): SecretKeyRef {
+    return this.credentials.ref(`${user}-password`);
+  }
+
+  /** The Secret key with a full `postgresql://` URL (includes the password: secret only). */
+  urlRef(): SecretKeyRef {
+    return this.credentials.ref("url");
+  }
+}

@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Data that must survive restarts: a PVC with an explicit storage class (never "" — F4). */
+export interface PersistentVolume {
+  name: string;
+  mountPath: string;
+  /** e.g. "10Gi" */
+  size: string;
+  storageClass: string;
+  /** @default false */
+  readOnly?: boolean;
+  /** Mount a sub-path of the volume. @default undefined */
+  subPath?: string;
+}
+
+/** Throw-away writable space (e.g. /tmp, /var/run) on a read-only root filesystem; never a cache (F19). */
+export interface ScratchVolume {
+  name: string;
+  mountPath: string;
+  /** @default "64Mi" */
+  sizeLimit?: string;
+  /** "Memory" for tmpfs such as /dev/shm. @default disk */
+  medium?: "Memory";
+}
+
+/** Files rendered by the program (non-secret), mounted from a ConfigMap. */
+export interface ConfigFiles {
+  name: string;
+  mountPath: string;
+  configMapName: pulumi.Input<string>;
+}
+
+/** Files from a Secret (keys, certificates, config with credentials). */
+export interface SecretFiles {
+  name: string;
+  mountPath: string;
+  secretName: pulumi.Input<string>;
+}
+
+/** A reference to one key of a Kubernetes Secret. */
+export interface SecretKeyRef {
+  secretName: pulumi.Input<string>;
+  key: string;
+}

@@ -1,0 +1,17 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig, rawFromAllConfig } from "./program/config";
+import { deploy } from "./program/deploy";
+
+// Config is read here and nowhere else; a bad value throws before any resource is registered.
+const cfg = parseStackConfig(rawFromAllConfig(pulumi.runtime.allConfig()));
+const keel = new pulumi.Config("keel");
+const out = deploy(cfg, {
+  tlsCertificate: keel.getSecret("tlsCertificate"),
+  tlsKey: keel.getSecret("tlsKey"),
+});
+
+export const namespaces = out.namespaces;
+export const endpoints = out.endpoints;
+export const generatedSecrets = out.generatedSecrets;
+export const caCertificate = out.caCertificate;
+export const images = out.images;

@@ -1,0 +1,309 @@
+import {
+  Capacity,
+  ImageKey,
+  PinnedImage,
+  SizingProfileName,
+  ValidationError,
+  imageCatalog,
+  sizingProfileNames,
+  validatePinnedImage,
+} from "@keel/core";
+import { AiCoreAppSettings, resolveAppSettings } from "@keel/ai-core";
+
+/** Platforms a stack can enable. */
+export const platformNames = ["aiCore"] as const;
+export type PlatformName = (typeof platformNames)[number];
+
+export const tlsModes = ["selfSigned", "provided", "acme"] as const;
+export type TlsMode = (typeof tlsModes)[number];
+
+/** The validated stack configuration: everything the program reads from `keel:*` config. */
+export interface StackConfig {
+  platforms: PlatformName[];
+  domain: string;
+  sizing: SizingProfileName;
+  storageClasses: { fast: string; bulk: string };
+  ingress: { className: string; controllerNamespace: string; skipAwait: boolean };
+  tls: { mode: TlsMode; acmeClusterIssuer?: string };
+  imageRegistry?: string;
+  images: Partial<Record<ImageKey, PinnedImage>>;
+  capacity: Capacity;
+  gpu: boolean;
+  airGapped: boolean;
+  backup: { schedule: string; retain: number };
+  protectData: boolean;
+  secretRotation: number;
+  aiCore: AiCoreAppSettings;
+}
+
+/** Every key with its default; `undefined` means required. */
+const defaults: { [K in keyof StackConfig]: StackConfig[K] | undefined } = {
+  platforms: ["aiCore"],
+  domain: undefined,
+  sizing: "small",
+  storageClasses: { fast: "fast", bulk: "bulk" },
+  ingress: { className: "nginx", controllerNamespace: "ingress-nginx", skipAwait: false },
+  tls: { mode: "selfSigned" },
+  imageRegistry: undefined,
+  images: {},
+  capacity: { nodes: [{ count: 3, cpu: 8, memoryGi: 32 }], headroomPercent: 20, limitOvercommit: 2 },
+  gpu: false,
+  airGapped: false,
+  backup: { schedule: "17 3 * * *", retain: 7 },
+  protectData: false,
+  secretRotation: 0,
+  aiCore: {},
+};
+
+/** Keys read from secret config, not from `keel:*` plain values. */
+export const secretKeys = ["tlsCertificate", "tlsKey"] as const;
+
+export const configKeys = Object.keys(defaults) as (keyof StackConfig)[];
+
+type Raw = Record<string, unknown>;
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const domainRe = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const registryRe = /^[a-z0-9.-]+(:\d{1,5})?(\/[a-z0-9._-]+)*$/;
+
+function err(key: string, problem: string): ValidationError {
+  return new ValidationError(`keel:${key}`, problem);
+}
+
+function isObject(v: unknown): v is Raw {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function oneOf<T extends string>(key: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== "string" || !allowed.includes(v as T)) {
+    throw err(key, `must be one of ${allowed.join(", ")}; got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
+function bool(key: string, v: unknown): boolean {
+  if (typeof v !== "boolean") throw err(key, `must be true or false; got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function int(key: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw err(key, `must be an integer from ${min} to ${max}; got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function num(key: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
+    throw err(key, `must be a number from ${min} to ${max}; got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function str(key: string, v: unknown, re: RegExp, what: string): string {
+  if (typeof v !== "string" || !re.test(v)) throw err(key, `must be ${what}; got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function object(key: string, v: unknown, allowedKeys: string[]): Raw {
+  if (!isObject(v)) throw err(key, `must be an object with keys ${allowedKeys.join(", ")}`);
+  const unknown = Object.keys(v).filter((k) => !allowedKeys.includes(k));
+  if (unknown.length > 0) {
+    throw err(`${key}.${unknown[0]}`, `is not a known key; allowed: ${allowedKeys.join(", ")}`);
+  }
+  return v;
+}
+
+/**
+ * Validates raw stack config (as parsed from `keel:*` values) and fills defaults. Throws a ValidationError
+ * naming the key and what is allowed; nothing has been registered when it throws.
+ */
+export function parseStackConfig(raw: Raw): StackConfig {
+  const unknown = Object.keys(raw).filter(
+    (k) => !(configKeys as string[]).includes(k) && !(secretKeys as readonly string[]).includes(k),
+  );
+  if (unknown.length > 0) {
+    throw err(unknown[0], `is not a known key; known keys: ${[...configKeys, ...secretKeys].join(", ")}`);
+  }
+  const get = <K extends keyof StackConfig>(k: K): unknown => (raw[k] !== undefined ? raw[k] : defaults[k]);
+
+  const platformsRaw = get("platforms");
+  if (!Array.isArray(platformsRaw))
+    throw err("platforms", `must be a list drawn from ${platformNames.join(", ")}`);
+  const platforms = platformsRaw.map((p, i) => oneOf(`platforms[${i}]`, p, platformNames));
+  if (new Set(platforms).size !== platforms.length) throw err("platforms", "lists a platform twice");
+
+  if (get("domain") === undefined) throw err("domain", "is required (e.g. example.org)");
+  const domain = str("domain", get("domain"), domainRe, "a DNS domain such as example.org");
+  const sizing = oneOf("sizing", get("sizing"), sizingProfileNames);
+
+  const sc = object("storageClasses", get("storageClasses"), ["fast", "bulk"]);
+  const storageClasses = {
+    fast: str(
+      "storageClasses.fast",
+      sc.fast ?? defaults.storageClasses?.fast,
+      dnsLabel,
+      "a storage class name",
+    ),
+    bulk: str(
+      "storageClasses.bulk",
+      sc.bulk ?? defaults.storageClasses?.bulk,
+      dnsLabel,
+      "a storage class name",
+    ),
+  };
+
+  const ing = object("ingress", get("ingress"), ["className", "controllerNamespace", "skipAwait"]);
+  const ingressDefaults = defaults.ingress!;
+  const ingress = {
+    className: str(
+      "ingress.className",
+      ing.className ?? ingressDefaults.className,
+      dnsLabel,
+      "an IngressClass name",
+    ),
+    controllerNamespace: str(
+      "ingress.controllerNamespace",
+      ing.controllerNamespace ?? ingressDefaults.controllerNamespace,
+      dnsLabel,
+      "a namespace name",
+    ),
+    skipAwait: bool("ingress.skipAwait", ing.skipAwait ?? ingressDefaults.skipAwait),
+  };
+
+  const airGapped = bool("airGapped", get("airGapped"));
+  const t = object("tls", get("tls"), ["mode", "acmeClusterIssuer"]);
+  const mode = oneOf("tls.mode", t.mode ?? "selfSigned", tlsModes);
+  if (mode === "acme" && airGapped) {
+    throw err(
+      "tls.mode",
+      "acme cannot work in an air-gapped stack (no route to an ACME server); use selfSigned or provided",
+    );
+  }
+  const tls: StackConfig["tls"] = { mode };
+  if (mode === "acme") {
+    tls.acmeClusterIssuer = str(
+      "tls.acmeClusterIssuer",
+      t.acmeClusterIssuer,
+      dnsLabel,
+      "a cert-manager ClusterIssuer name",
+    );
+  }
+  if (mode === "provided" && (raw.tlsCertificate === undefined || raw.tlsKey === undefined)) {
+    throw err(
+      "tls.mode",
+      "provided needs keel:tlsCertificate and keel:tlsKey set with `pulumi config set --secret`",
+    );
+  }
+
+  const registryRaw = get("imageRegistry");
+  const imageRegistry =
+    registryRaw === undefined
+      ? undefined
+      : str("imageRegistry", registryRaw, registryRe, "a registry host[/path]");
+  if (airGapped && !imageRegistry) {
+    throw err(
+      "imageRegistry",
+      "is required in an air-gapped stack (every image must come from the private registry)",
+    );
+  }
+
+  const imagesRaw = object("images", get("images"), Object.keys(imageCatalog));
+  const images: StackConfig["images"] = {};
+  for (const [key, v] of Object.entries(imagesRaw)) {
+    const o = object(`images.${key}`, v, ["repository", "tag", "digest"]);
+    const base = imageCatalog[key as ImageKey];
+    const pinned: PinnedImage = {
+      repository: typeof o.repository === "string" ? o.repository : base.repository,
+      tag: typeof o.tag === "string" ? o.tag : base.tag,
+      ...(typeof o.digest === "string" ? { digest: o.digest } : {}),
+    };
+    const problems = validatePinnedImage(`keel:images.${key}`, pinned);
+    if (problems.length > 0) throw problems[0];
+    images[key as ImageKey] = pinned;
+  }
+
+  const cap = object("capacity", get("capacity"), ["nodes", "headroomPercent", "limitOvercommit"]);
+  const capDefaults = defaults.capacity!;
+  const nodesRaw = cap.nodes ?? capDefaults.nodes;
+  if (!Array.isArray(nodesRaw) || nodesRaw.length === 0) {
+    throw err("capacity.nodes", "must be a non-empty list of {count, cpu, memoryGi}");
+  }
+  const capacity: Capacity = {
+    nodes: nodesRaw.map((n, i) => {
+      const o = object(`capacity.nodes[${i}]`, n, ["count", "cpu", "memoryGi"]);
+      return {
+        count: int(`capacity.nodes[${i}].count`, o.count ?? 1, 1, 1000),
+        cpu: num(`capacity.nodes[${i}].cpu`, o.cpu, 1, 1024),
+        memoryGi: num(`capacity.nodes[${i}].memoryGi`, o.memoryGi, 1, 16384),
+      };
+    }),
+    headroomPercent: num(
+      "capacity.headroomPercent",
+      cap.headroomPercent ?? capDefaults.headroomPercent,
+      0,
+      90,
+    ),
+    limitOvercommit: num(
+      "capacity.limitOvercommit",
+      cap.limitOvercommit ?? capDefaults.limitOvercommit,
+      1,
+      10,
+    ),
+  };
+
+  const b = object("backup", get("backup"), ["schedule", "retain"]);
+  const backup = {
+    schedule: str(
+      "backup.schedule",
+      b.schedule ?? defaults.backup!.schedule,
+      /^(\S+\s+){4}\S+$/,
+      "a 5-field cron expression",
+    ),
+    retain: int("backup.retain", b.retain ?? defaults.backup!.retain, 1, 365),
+  };
+
+  const aiCoreRaw = get("aiCore");
+  if (!isObject(aiCoreRaw)) throw err("aiCore", "must be an object of application settings");
+  const aiCore = resolveAppSettings(aiCoreRaw as AiCoreAppSettings, "keel:aiCore");
+  const unknownApp = Object.keys(aiCoreRaw).filter((k) => !(k in aiCore));
+  if (unknownApp.length > 0)
+    throw err(`aiCore.${unknownApp[0]}`, `is not a known key; allowed: ${Object.keys(aiCore).join(", ")}`);
+
+  return {
+    platforms,
+    domain,
+    sizing,
+    storageClasses,
+    ingress,
+    tls,
+    imageRegistry,
+    images,
+    capacity,
+    gpu: bool("gpu", get("gpu")),
+    airGapped,
+    backup,
+    protectData: bool("protectData", get("protectData")),
+    secretRotation: int("secretRotation", get("secretRotation"), 0, 1_000_000),
+    aiCore,
+  };
+}
+
+/** Turns `pulumi.runtime.allConfig()` (namespaced, string values) into the raw object parseStackConfig takes. */
+export function rawFromAllConfig(all: Record<string, string>): Raw {
+  const raw: Raw = {};
+  for (const [fullKey, value] of Object.entries(all)) {
+    if (!fullKey.startsWith("keel:")) continue;
+    const key = fullKey.slice("keel:".length);
+    raw[key] = parseValue(value);
+  }
+  return raw;
+}
+
+function parseValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,38 @@
+import { ImageResolver, Probes, ResourceSpec, WorkloadArgs } from "@keel/core";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+export const resources: ResourceSpec = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { cpu: "500m", memory: "256Mi" },
+};
+
+export const probes: Probes = {
+  startup: { http: { path: "/health", port: 8080 }, periodSeconds: 5, failureThreshold: 12 },
+  readiness: { http: { path: "/ready", port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
+  liveness: { http: { path: "/health", port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
+};
+
+export function workloadArgs(overrides: Partial<WorkloadArgs> = {}): WorkloadArgs {
+  return {
+    namespace: "apps",
+    partOf: "test",
+    image: new ImageResolver().image("redis"),
+    resources,
+    probes,
+    ports: [{ name: "http", port: 8080 }],
+    ...overrides,
+  };
+}
+
+/** The `keel:*` values of a stack file, with the prefix removed (as rawFromAllConfig yields them). */
+export function stackConfig(stack: "dev" | "prod"): Record<string, unknown> {
+  const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
+  const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(doc.config)
+      .filter(([k]) => k.startsWith("keel:"))
+      .map(([k, v]) => [k.slice("keel:".length), v]),
+  );
+}
