@@ -8,7 +8,7 @@ import {
   sizingProfileNames,
   validatePinnedImage,
 } from "@keel/core";
-import { AiCoreAppSettings, resolveAppSettings } from "@keel/ai-core";
+import { AiCoreAppSettings, appSettingDefaults, resolveAppSettings } from "@keel/ai-core";
 
 /** Platforms a stack can enable. */
 export const platformNames = ["aiCore"] as const;
@@ -263,12 +263,8 @@ export function parseStackConfig(raw: Raw): StackConfig {
     retain: int("backup.retain", b.retain ?? defaults.backup!.retain, 1, 365),
   };
 
-  const aiCoreRaw = get("aiCore");
-  if (!isObject(aiCoreRaw)) throw err("aiCore", "must be an object of application settings");
+  const aiCoreRaw = object("aiCore", get("aiCore"), Object.keys(appSettingDefaults));
   const aiCore = resolveAppSettings(aiCoreRaw as AiCoreAppSettings, "keel:aiCore");
-  const unknownApp = Object.keys(aiCoreRaw).filter((k) => !(k in aiCore));
-  if (unknownApp.length > 0)
-    throw err(`aiCore.${unknownApp[0]}`, `is not a known key; allowed: ${Object.keys(aiCore).join(", ")}`);
 
   return {
     platforms,

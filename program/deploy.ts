@@ -1,4 +1,4 @@
-import { AiCore, aiCoreDemand, AiCoreArgs } from "@keel/ai-core";
+import { AiCore, AiCoreArgs, aiCoreDemand, validateAiCoreArgs } from "@keel/ai-core";
 import {
   CertificateAuthority,
   Demand,
@@ -54,8 +54,11 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
   // The CA is only a placeholder in the arguments until it exists; demand needs no TLS.
   const placeholderTls: IngressTls = { mode: "acme", clusterIssuer: "none" };
   const demands: Demand[] = [];
-  if (cfg.platforms.includes("aiCore"))
-    demands.push(...aiCoreDemand(aiCoreArgs(cfg, images, placeholderTls)));
+  if (cfg.platforms.includes("aiCore")) {
+    const args = aiCoreArgs(cfg, images, placeholderTls);
+    throwIfInvalid(validateAiCoreArgs(args));
+    demands.push(...aiCoreDemand(args));
+  }
   throwIfInvalid(checkCapacity(cfg.capacity, demands));
 
   const outputs: StackOutputs = { namespaces: {}, endpoints: {}, generatedSecrets: {}, images: images.all() };

@@ -1,5 +1,7 @@
 import {
   BackupPolicy,
+  ConnectionConsumer,
+  checkConnectionBudget,
   GeneratedSecret,
   Demand,
   ImageResolver,
@@ -57,11 +59,21 @@ export function validateAiCoreArgs(args: AiCoreArgs): ValidationError[] {
   if (!hostRe.test(args.domain))
     problems.push(new ValidationError("domain", `"${args.domain}" is not a DNS domain`));
   try {
-    resolveAppSettings(args.app);
+    const app = resolveAppSettings(args.app);
+    problems.push(...checkConnectionBudget("postgres", plan(args).maxConnections, 10, consumers(args, app)));
   } catch (e) {
     problems.push(e as ValidationError);
   }
   return problems;
+}
+
+/** Every PostgreSQL client and its pool at full scale. */
+function consumers(args: AiCoreArgs, app: Required<AiCoreAppSettings>): ConnectionConsumer[] {
+  const p = plan(args);
+  return [
+    { name: "orchestrator", poolSize: app.orchestratorDbPoolSize, maxReplicas: p.orchestrator.maxReplicas },
+    { name: "keycloak", poolSize: app.keycloakDbPoolSize, maxReplicas: p.keycloakReplicas },
+  ];
 }
 
 /** Replica plan shared by the demand calculation and the resources. */
