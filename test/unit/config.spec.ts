@@ -1,5 +1,7 @@
 import { ValidationError } from "@keel/core";
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
 import { configKeys, parseStackConfig, rawFromAllConfig } from "../../program/config";
 import { stackConfig } from "./fixtures";
 

@@ -1,6 +1,5 @@
 import { secretReason } from "@keel/core";
 import { expect } from "chai";
-import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../program/config";
 import { deploy } from "../../program/deploy";
 import { Recorded, get, installMocks, ofType, podSpecs, settle, unwrap } from "./harness";
@@ -270,6 +269,5 @@ describe("generated secret values", () => {
     const s = new GeneratedSecret("s", { namespace: "x", generate: { token: {} } });
     expect((await unwrap(s.values.token)).secret).to.equal(true);
     expect(() => s.ref("nope")).to.throw(/no key "nope"/);
-    void pulumi;
   });
 });
