@@ -43,10 +43,7 @@ describe("stack config", () => {
   });
 
   it("documents every config key in the README", () => {
-    const readme = require("fs").readFileSync(
-      require("path").join(__dirname, "..", "..", "README.md"),
-      "utf8",
-    );
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
     for (const key of configKeys) expect(readme, key).to.contain(`keel:${key}`);
   });
 
