@@ -167,10 +167,13 @@ describe("Namespace", () => {
       memory: "8Gi",
     });
     const deny = get(res, "NetworkPolicy", "apps-default-deny").inputs.spec;
-    expect(deny.podSelector).to.deep.equal({});
-    expect(deny.policyTypes).to.deep.equal(["Ingress", "Egress"]);
-    expect(deny.ingress).to.equal(undefined);
-    expect(deny.egress[0].ports).to.deep.equal([
+    expect(deny).to.deep.equal({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    const dns = get(res, "NetworkPolicy", "apps-allow-dns").inputs.spec;
+    expect(dns.policyTypes).to.deep.equal(["Egress"]);
+    expect(dns.egress[0].to[0].namespaceSelector.matchLabels).to.deep.equal({
+      "kubernetes.io/metadata.name": "kube-system",
+    });
+    expect(dns.egress[0].ports).to.deep.equal([
       { port: 53, protocol: "UDP" },
       { port: 53, protocol: "TCP" },
     ]);

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { configKeys, parseStackConfig, rawFromAllConfig } from "../../program/config";
-import { stackConfig } from "./fixtures";
+import { repoRoot, stackConfig } from "./fixtures";
 
 const base = { domain: "example.org" };
 
@@ -43,7 +43,7 @@ describe("stack config", () => {
   });
 
   it("documents every config key in the README", () => {
-    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
     for (const key of configKeys) expect(readme, key).to.contain(`keel:${key}`);
   });
 

@@ -26,9 +26,20 @@ export function workloadArgs(overrides: Partial<WorkloadArgs> = {}): WorkloadArg
   };
 }
 
+/** The repository root: the nearest folder up from here with a Pulumi.yaml (tests also run compiled, from bin/). */
+export const repoRoot = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error("Pulumi.yaml not found above " + __dirname);
+    dir = up;
+  }
+  return dir;
+})();
+
 /** The `keel:*` values of a stack file, with the prefix removed (as rawFromAllConfig yields them). */
 export function stackConfig(stack: "dev" | "prod"): Record<string, unknown> {
-  const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
+  const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
   const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
   return Object.fromEntries(
     Object.entries(doc.config)

@@ -102,7 +102,12 @@ for (const stack of ["dev", "prod"] as const) {
           ).to.have.length(1);
         }
         const deny = ofType(res, "NetworkPolicy").filter(
-          (n) => n.inputs.metadata.namespace === name && Object.keys(n.inputs.spec.podSelector).length === 0,
+          (n) =>
+            n.inputs.metadata.namespace === name &&
+            Object.keys(n.inputs.spec.podSelector).length === 0 &&
+            n.inputs.spec.policyTypes.length === 2 &&
+            !n.inputs.spec.ingress &&
+            !n.inputs.spec.egress,
         );
         expect(deny, name).to.have.length(1);
       }

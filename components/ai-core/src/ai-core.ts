@@ -2,6 +2,7 @@ import {
   BackupPolicy,
   ConnectionConsumer,
   checkConnectionBudget,
+  exemptionKey,
   GeneratedSecret,
   Demand,
   ImageResolver,
@@ -267,7 +268,11 @@ export class AiCore extends pulumi.ComponentResource {
           { app: "postgres", ports: [5432] },
           { app: "keycloak", ports: [7800] },
         ],
-        annotations: { "keel.dev/db-pools": `${postgres.databaseId}=${app.keycloakDbPoolSize}` },
+        annotations: {
+          "keel.dev/db-pools": `${postgres.databaseId}=${app.keycloakDbPoolSize}`,
+          [exemptionKey("emptydir-cache")]:
+            "Keycloak's data directory holds only temporary files and transaction logs; its state lives in PostgreSQL",
+        },
       },
       child,
     );
@@ -365,11 +370,16 @@ export class AiCore extends pulumi.ComponentResource {
           probes: standardProbes({ http: { path: "/health", port: 8000 } }, bootSeconds),
           ports: [{ name: "http", port: 8000 }],
           // Models come from the volume: nothing is downloaded at start (air-gapped sites).
-          env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", HF_HOME: "/models", ...env },
+          env: {
+            HF_HUB_OFFLINE: "1",
+            TRANSFORMERS_OFFLINE: "1",
+            HF_HOME: "/models",
+            XDG_CACHE_HOME: "/models/cache",
+            ...env,
+          },
           persistentVolumes: [
             { name: "models", mountPath: "/models", size: "20Gi", storageClass: args.fastStorageClass },
           ],
-          scratchVolumes: [{ name: "cache", mountPath: "/home/app/.cache", sizeLimit: "256Mi" }],
           terminationGracePeriodSeconds: 60,
           allowFrom: [{ app: "orchestrator" }],
         },

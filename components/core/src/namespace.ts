@@ -70,7 +70,7 @@ export function validateNamespaceArgs(name: string, args: NamespaceArgs): Valida
 
 /**
  * A namespace that is safe by default: Pod Security Standards enforced, a ResourceQuota and LimitRange from
- * a declared budget, and a default-deny NetworkPolicy that allows only DNS egress.
+ * a declared budget, a default-deny NetworkPolicy, and a second policy that allows DNS egress only.
  */
 export class Namespace extends pulumi.ComponentResource {
   /** The namespace name, known once the Namespace exists. */
@@ -150,7 +150,15 @@ export class Namespace extends pulumi.ComponentResource {
       `${name}-default-deny`,
       {
         metadata: metadata("default-deny"),
-        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], egress: [dnsEgress] },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-allow-dns`,
+      {
+        metadata: metadata("allow-dns"),
+        spec: { podSelector: {}, policyTypes: ["Egress"], egress: [dnsEgress] },
       },
       { parent: this },
     );

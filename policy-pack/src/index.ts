@@ -1,0 +1,11 @@
+/**
+ * Entry point the Pulumi engine loads (package.json `main`, compiled to bin/src/index.js):
+ * `pulumi preview --policy-pack ./policy-pack`.
+ */
+import { PolicyPack } from "@pulumi/policy";
+import { buildPolicies } from "./pack/policies";
+
+new PolicyPack("keel", {
+    description: "keel platform policies: the defects found by the platform audits (F1-F23) plus Kubernetes hardening.",
+    policies: buildPolicies(),
+});

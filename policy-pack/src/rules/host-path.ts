@@ -1,0 +1,17 @@
+import { POD_WORKLOAD_KINDS, asArray, isRecord, podSpecOf, Volume } from "../core/k8s";
+import { NO_CONFIG, resourceRule } from "../core/rule";
+
+/** F22: hostPath volumes expose the node's filesystem. */
+export const hostPath = resourceRule({
+    id: "host-path",
+    findings: ["F22"],
+    description: "Pods mount no hostPath volumes.",
+    defaultLevel: "mandatory",
+    kinds: POD_WORKLOAD_KINDS,
+    config: NO_CONFIG,
+    check(obj) {
+        return asArray<Volume>(podSpecOf(obj)?.volumes)
+            .filter(v => isRecord(v) && isRecord(v.hostPath))
+            .map(v => `replace hostPath volume '${v.name ?? "?"}' (${v.hostPath?.path ?? "?"}) with a PersistentVolumeClaim, configMap or emptyDir`);
+    },
+});

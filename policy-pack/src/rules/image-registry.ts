@@ -1,0 +1,39 @@
+import { POD_WORKLOAD_KINDS, allContainers, asArray, asString, describeContainer, podSpecOf } from "../core/k8s";
+import { parseImage } from "../core/image";
+import { resourceRule } from "../core/rule";
+
+interface Settings {
+    allowedRegistries: string[];
+}
+
+/** Air-gapped stacks pull only from their own registry mirror. Not applicable until allowedRegistries is set. */
+export const imageRegistry = resourceRule<Settings>({
+    id: "image-registry",
+    findings: ["F21"],
+    description: "Images come from an allowed registry (policy config allowedRegistries; off when empty). Use it for air-gapped stacks.",
+    defaultLevel: "mandatory",
+    kinds: POD_WORKLOAD_KINDS,
+    config: {
+        schema: { allowedRegistries: { type: "array", items: { type: "string" }, description: "Registry hosts (optionally host/path prefixes) images may come from, e.g. registry.internal:5000." } },
+        defaults: { allowedRegistries: [] },
+    },
+    check(obj, settings) {
+        const allowed = asArray<string>(settings.allowedRegistries);
+        if (allowed.length === 0) {
+            return [];
+        }
+        const messages: string[] = [];
+        for (const { container, init } of allContainers(podSpecOf(obj))) {
+            const image = asString(container.image);
+            if (!image) {
+                continue;
+            }
+            const ref = parseImage(image);
+            const full = `${ref.registry}/${ref.repository}`;
+            if (!allowed.some(prefix => full === prefix || full.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`))) {
+                messages.push(`image '${image}' of ${describeContainer(container, init)} comes from '${ref.registry}': mirror it to ${allowed.join(" or ")} and reference the mirror`);
+            }
+        }
+        return messages;
+    },
+});

@@ -1,0 +1,18 @@
+import { POD_WORKLOAD_KINDS, allContainers, describeContainer, podSpecOf } from "../core/k8s";
+import { NO_CONFIG, resourceRule } from "../core/rule";
+
+/** F22: privileged containers (typically sysctl init containers) own the node. */
+export const privilegedContainer = resourceRule({
+    id: "privileged-container",
+    findings: ["F22"],
+    description: "No container or init container runs privileged.",
+    defaultLevel: "mandatory",
+    kinds: POD_WORKLOAD_KINDS,
+    config: NO_CONFIG,
+    check(obj) {
+        return allContainers(podSpecOf(obj))
+            .filter(({ container }) => container.securityContext?.privileged === true)
+            .map(({ container, init }) => `${describeContainer(container, init)} runs privileged: remove securityContext.privileged` +
+                (init ? " (set kernel parameters such as vm.max_map_count on the nodes or with a node tuning DaemonSet instead)" : ""));
+    },
+});

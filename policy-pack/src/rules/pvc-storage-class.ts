@@ -1,0 +1,40 @@
+import { K8sObject, asArray, asString, isRecord, nameOf, specOf } from "../core/k8s";
+import { resourceRule } from "../core/rule";
+
+interface Settings {
+    allowedStorageClasses: string[];
+}
+
+/** F4: a claim names the storage class it binds to; `storageClassName: ""` never binds without static PVs. */
+export const pvcStorageClass = resourceRule<Settings>({
+    id: "pvc-storage-class",
+    findings: ["F4"],
+    description: "PersistentVolumeClaims and StatefulSet volumeClaimTemplates set a non-empty storageClassName (from the allow-list when configured).",
+    defaultLevel: "mandatory",
+    kinds: new Set(["PersistentVolumeClaim", "StatefulSet"]),
+    config: {
+        schema: { allowedStorageClasses: { type: "array", items: { type: "string" }, description: "Storage classes claims may use (empty: any non-empty name)." } },
+        defaults: { allowedStorageClasses: [] },
+    },
+    check(obj, settings) {
+        const claims: Array<{ label: string; spec: Record<string, unknown> }> = obj.kind === "StatefulSet"
+            ? asArray<K8sObject>(specOf(obj).volumeClaimTemplates).filter(isRecord)
+                .map(t => ({ label: `volumeClaimTemplate '${nameOf(t)}'`, spec: specOf(t) }))
+            : [{ label: "the claim", spec: specOf(obj) }];
+        const messages: string[] = [];
+        const allowed = asArray<string>(settings.allowedStorageClasses);
+        for (const { label, spec } of claims) {
+            const value = spec.storageClassName;
+            const className = asString(value);
+            const suggestion = allowed.length > 0 ? allowed.join(" or ") : "an existing StorageClass, e.g. fast-ssd";
+            if (value === undefined || value === null) {
+                messages.push(`set spec.storageClassName of ${label} to ${suggestion} (unset means the cluster default, which may not exist)`);
+            } else if (className === undefined || className.trim() === "") {
+                messages.push(`set spec.storageClassName of ${label} to ${suggestion}: "" disables dynamic provisioning and the claim stays Pending`);
+            } else if (allowed.length > 0 && !allowed.includes(className)) {
+                messages.push(`storageClassName '${className}' of ${label} is not allowed: use ${allowed.join(" or ")}`);
+            }
+        }
+        return messages;
+    },
+});

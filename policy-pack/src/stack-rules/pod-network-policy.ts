@@ -1,0 +1,31 @@
+import { Direction, policyTypes } from "../core/network";
+import { selectorMatches } from "../core/selectors";
+import { specOf } from "../core/k8s";
+import { podLabelsOf } from "../core/workloads";
+import { checkEach } from "../core/unknown";
+import { NO_CONFIG, Violation, stackRule } from "../core/rule";
+
+/** F13: no pod falls outside every NetworkPolicy (it would accept and send anything). */
+export const podNetworkPolicy = stackRule({
+    id: "pod-network-policy",
+    findings: ["F13"],
+    description: "The pods of every workload are selected by some NetworkPolicy for Ingress and for Egress.",
+    defaultLevel: "mandatory",
+    config: NO_CONFIG,
+    check(stack) {
+        const violations: Violation[] = [];
+        checkEach(stack.workloads(), violations, workload => {
+            const labels = podLabelsOf(workload);
+            const policies = stack.inNamespace(stack.namespaceOf(workload), "NetworkPolicy");
+            const uncovered = (["Ingress", "Egress"] as Direction[]).filter(direction =>
+                !policies.some(np => policyTypes(np).includes(direction) && selectorMatches(specOf(np).podSelector, labels)));
+            if (uncovered.length > 0) {
+                violations.push({
+                    subject: workload,
+                    message: `no NetworkPolicy in namespace ${stack.namespaceOf(workload)} selects these pods for ${uncovered.join(" or ")}: add a default-deny policy (podSelector: {}) and allow the needed traffic explicitly`,
+                });
+            }
+        });
+        return violations;
+    },
+});

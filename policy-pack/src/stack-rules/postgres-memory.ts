@@ -1,0 +1,92 @@
+import { K8sObject, PodSpec, Container, describeContainer, podSpecOf } from "../core/k8s";
+import { confFileSettings, mountedConfigFiles, postgresArgSettings } from "../core/app-settings";
+import { containersWithImage } from "../core/databases";
+import { formatBytes, parsePostgresMemory } from "../core/quantity";
+import { checkEach } from "../core/unknown";
+import { memoryLimit } from "../core/workloads";
+import { Violation, stackRule } from "../core/rule";
+import type { StackIndex } from "../core/stack-index";
+
+interface Settings {
+    sharedBuffersMaxPercent: number;
+    effectiveCacheMaxPercent: number;
+}
+
+const POSTGRES_IMAGE = /^(postgres|postgresql|postgis|timescaledb|postgresql-repmgr|pgvector|cloudnative-pg|spilo.*)$/;
+const PAGE = 8 * 1024;
+const KB = 1024;
+
+/**
+ * F14: PostgreSQL memory settings fit the container's memory limit. Settings come from `-c name=value`
+ * arguments, else from a mounted ConfigMap *.conf file; PostgreSQL defaults fill the gaps.
+ */
+export const postgresMemory = stackRule<Settings>({
+    id: "postgres-memory",
+    findings: ["F14"],
+    description: "PostgreSQL: shared_buffers ≤ 25% of the memory limit, effective_cache_size ≤ 75%, work_mem × max_connections + shared_buffers ≤ the limit.",
+    defaultLevel: "mandatory",
+    config: {
+        schema: {
+            sharedBuffersMaxPercent: { type: "number", minimum: 1, maximum: 100, description: "Largest shared_buffers as % of the memory limit (default 25)." },
+            effectiveCacheMaxPercent: { type: "number", minimum: 1, maximum: 100, description: "Largest effective_cache_size as % of the memory limit (default 75)." },
+        },
+        defaults: { sharedBuffersMaxPercent: 25, effectiveCacheMaxPercent: 75 },
+    },
+    check(stack, settings) {
+        const violations: Violation[] = [];
+        checkEach(stack.longRunningWorkloads(), violations, workload => {
+            const pod = podSpecOf(workload);
+            for (const container of containersWithImage(workload, POSTGRES_IMAGE)) {
+                checkContainer(stack, workload, pod!, container, settings, violations);
+            }
+        });
+        return violations;
+    },
+});
+
+function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, container: Container, settings: Settings, violations: Violation[]): void {
+    const limit = memoryLimit(container);
+    if (limit === undefined) {
+        return; // container-resources asks for the limit
+    }
+    const settingsFound = new Map<string, string>();
+    for (const file of mountedConfigFiles(stack, workload, pod, container, /\.conf$/)) {
+        for (const [k, v] of confFileSettings(file.text)) {
+            settingsFound.set(k, v);
+        }
+    }
+    for (const [k, v] of postgresArgSettings(container)) {
+        settingsFound.set(k, v);
+    }
+    const sharedBuffers = parsePostgresMemory(settingsFound.get("shared_buffers") ?? "128MB", PAGE);
+    const effectiveCache = parsePostgresMemory(settingsFound.get("effective_cache_size") ?? "4GB", PAGE);
+    const workMem = parsePostgresMemory(settingsFound.get("work_mem") ?? "4MB", KB);
+    const maxConnections = Number(settingsFound.get("max_connections") ?? "100");
+    const name = describeContainer(container, false);
+    const limitText = formatBytes(limit);
+    if (sharedBuffers !== undefined && sharedBuffers > limit * settings.sharedBuffersMaxPercent / 100) {
+        violations.push({
+            subject: workload,
+            message: `shared_buffers ${formatBytes(sharedBuffers)} of ${name} is ${pct(sharedBuffers, limit)} of its ${limitText} memory limit: set shared_buffers ≤ ${formatBytes(limit * settings.sharedBuffersMaxPercent / 100)} (${settings.sharedBuffersMaxPercent}%)`,
+        });
+    }
+    if (settingsFound.has("effective_cache_size") && effectiveCache !== undefined && effectiveCache > limit * settings.effectiveCacheMaxPercent / 100) {
+        violations.push({
+            subject: workload,
+            message: `effective_cache_size ${formatBytes(effectiveCache)} of ${name} exceeds ${settings.effectiveCacheMaxPercent}% of its ${limitText} memory limit: set it ≤ ${formatBytes(limit * settings.effectiveCacheMaxPercent / 100)}`,
+        });
+    }
+    if (workMem !== undefined && sharedBuffers !== undefined && Number.isFinite(maxConnections)) {
+        const worst = workMem * maxConnections + sharedBuffers;
+        if (worst > limit) {
+            violations.push({
+                subject: workload,
+                message: `work_mem ${formatBytes(workMem)} × max_connections ${maxConnections} + shared_buffers ${formatBytes(sharedBuffers)} = ${formatBytes(worst)} exceeds the ${limitText} memory limit of ${name}: lower work_mem or max_connections (use a pooler), or raise the limit`,
+            });
+        }
+    }
+}
+
+function pct(part: number, whole: number): string {
+    return `${Math.round((part / whole) * 100)}%`;
+}

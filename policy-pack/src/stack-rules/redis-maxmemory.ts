@@ -1,0 +1,58 @@
+import { describeContainer, podSpecOf } from "../core/k8s";
+import { commandWords, confFileSettings, mountedConfigFiles } from "../core/app-settings";
+import { containersWithImage } from "../core/databases";
+import { formatBytes, parseRedisMemory } from "../core/quantity";
+import { checkEach } from "../core/unknown";
+import { memoryLimit } from "../core/workloads";
+import { Violation, stackRule } from "../core/rule";
+
+interface Settings {
+    maxPercent: number;
+}
+
+const REDIS_IMAGE = /^(redis|redis-stack|redis-stack-server|valkey|keydb)$/;
+
+/** F18: Redis evicts (or refuses writes) before the kernel OOM-kills it, with room for fork/copy-on-write and buffers. */
+export const redisMaxmemory = stackRule<Settings>({
+    id: "redis-maxmemory",
+    findings: ["F18"],
+    description: "Redis sets maxmemory (args or a mounted redis.conf) at most 80% of the container's memory limit.",
+    defaultLevel: "mandatory",
+    config: {
+        schema: { maxPercent: { type: "number", minimum: 1, maximum: 100, description: "Largest maxmemory as % of the memory limit (default 80)." } },
+        defaults: { maxPercent: 80 },
+    },
+    check(stack, settings) {
+        const violations: Violation[] = [];
+        checkEach(stack.longRunningWorkloads(), violations, workload => {
+            const pod = podSpecOf(workload)!;
+            for (const container of containersWithImage(workload, REDIS_IMAGE)) {
+                const limit = memoryLimit(container);
+                if (limit === undefined) {
+                    continue;
+                }
+                let value: string | undefined;
+                for (const file of mountedConfigFiles(stack, workload, pod, container, /\.conf$/)) {
+                    value = confFileSettings(file.text).get("maxmemory") ?? value;
+                }
+                const words = commandWords(container);
+                words.forEach((word, i) => {
+                    if (word === "--maxmemory" && i + 1 < words.length) {
+                        value = words[i + 1];
+                    } else if (word.startsWith("--maxmemory=")) {
+                        value = word.slice("--maxmemory=".length);
+                    }
+                });
+                const name = describeContainer(container, false);
+                const budget = limit * settings.maxPercent / 100;
+                const bytes = value === undefined ? undefined : parseRedisMemory(value);
+                if (value === undefined || bytes === 0) {
+                    violations.push({ subject: workload, message: `set --maxmemory on ${name} to at most ${formatBytes(budget)} (${settings.maxPercent}% of its ${formatBytes(limit)} memory limit) with a maxmemory-policy` });
+                } else if (bytes !== undefined && bytes > budget) {
+                    violations.push({ subject: workload, message: `maxmemory ${value} of ${name} is ${Math.round(bytes / limit * 100)}% of its ${formatBytes(limit)} memory limit: set it to at most ${formatBytes(budget)} (${settings.maxPercent}%) or raise the limit` });
+                }
+            }
+        });
+        return violations;
+    },
+});
