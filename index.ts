@@ -8,6 +8,9 @@ const keel = new pulumi.Config("keel");
 const out = deploy(cfg, {
   tlsCertificate: keel.getSecret("tlsCertificate"),
   tlsKey: keel.getSecret("tlsKey"),
+  openctiToken: keel.getSecret("openctiToken"),
+  openaiApiKey: keel.getSecret("openaiApiKey"),
+  anthropicApiKey: keel.getSecret("anthropicApiKey"),
 });
 
 export const namespaces = out.namespaces;

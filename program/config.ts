@@ -9,9 +9,17 @@ import {
   validatePinnedImage,
 } from "@keel/core";
 import { AiCoreAppSettings, appSettingDefaults, resolveAppSettings } from "@keel/ai-core";
+import { MediaAppSettings, appSettingDefaults as mediaDefaults, resolveMediaSettings } from "@keel/media";
+import {
+  MicroservicesAppSettings,
+  appSettingDefaults as microservicesDefaults,
+  resolveMicroservicesSettings,
+} from "@keel/microservices";
+import { OsintAppSettings, appSettingDefaults as osintDefaults, resolveOsintSettings } from "@keel/osint";
+import { WebRtcAppSettings, appSettingDefaults as webrtcDefaults, resolveWebRtcSettings } from "@keel/webrtc";
 
 /** Platforms a stack can enable. */
-export const platformNames = ["aiCore"] as const;
+export const platformNames = ["aiCore", "osint", "media", "webrtc", "microservices"] as const;
 export type PlatformName = (typeof platformNames)[number];
 
 export const tlsModes = ["selfSigned", "provided", "acme"] as const;
@@ -34,6 +42,10 @@ export interface StackConfig {
   protectData: boolean;
   secretRotation: number;
   aiCore: AiCoreAppSettings;
+  osint: OsintAppSettings;
+  media: MediaAppSettings;
+  webrtc: WebRtcAppSettings;
+  microservices: MicroservicesAppSettings;
 }
 
 /** Every key with its default; `undefined` means required. */
@@ -53,10 +65,20 @@ const defaults: { [K in keyof StackConfig]: StackConfig[K] | undefined } = {
   protectData: false,
   secretRotation: 0,
   aiCore: {},
+  osint: {},
+  media: {},
+  webrtc: {},
+  microservices: {},
 };
 
 /** Keys read from secret config, not from `keel:*` plain values. */
-export const secretKeys = ["tlsCertificate", "tlsKey"] as const;
+export const secretKeys = [
+  "tlsCertificate",
+  "tlsKey",
+  "openctiToken",
+  "openaiApiKey",
+  "anthropicApiKey",
+] as const;
 
 export const configKeys = Object.keys(defaults) as (keyof StackConfig)[];
 
@@ -265,6 +287,17 @@ export function parseStackConfig(raw: Raw): StackConfig {
 
   const aiCoreRaw = object("aiCore", get("aiCore"), Object.keys(appSettingDefaults));
   const aiCore = resolveAppSettings(aiCoreRaw as AiCoreAppSettings, "keel:aiCore");
+  const osintRaw = object("osint", get("osint"), Object.keys(osintDefaults));
+  const osint = resolveOsintSettings(osintRaw as OsintAppSettings, "keel:osint");
+  const mediaRaw = object("media", get("media"), [...Object.keys(mediaDefaults), "libraryGi"]);
+  const media = resolveMediaSettings(mediaRaw as MediaAppSettings, "keel:media");
+  const webrtcRaw = object("webrtc", get("webrtc"), Object.keys(webrtcDefaults));
+  const webrtc = resolveWebRtcSettings(webrtcRaw as WebRtcAppSettings, "keel:webrtc");
+  const microservicesRaw = object("microservices", get("microservices"), Object.keys(microservicesDefaults));
+  const microservices = resolveMicroservicesSettings(
+    microservicesRaw as MicroservicesAppSettings,
+    "keel:microservices",
+  );
 
   return {
     platforms,
@@ -282,6 +315,10 @@ export function parseStackConfig(raw: Raw): StackConfig {
     protectData: bool("protectData", get("protectData")),
     secretRotation: int("secretRotation", get("secretRotation"), 0, 1_000_000),
     aiCore,
+    osint,
+    media,
+    webrtc,
+    microservices,
   };
 }
 

@@ -8,6 +8,15 @@ import {
   sizingProfile,
   throwIfInvalid,
 } from "@keel/core";
+import { Media, MediaArgs, mediaDemand, validateMediaArgs } from "@keel/media";
+import {
+  Microservices,
+  MicroservicesArgs,
+  microservicesDemand,
+  validateMicroservicesArgs,
+} from "@keel/microservices";
+import { Osint, OsintArgs, osintDemand, validateOsintArgs } from "@keel/osint";
+import { WebRtc, WebRtcArgs, validateWebRtcArgs, webrtcDemand } from "@keel/webrtc";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
 
@@ -15,6 +24,11 @@ import { StackConfig } from "./config";
 export interface StackSecrets {
   tlsCertificate?: pulumi.Output<string>;
   tlsKey?: pulumi.Output<string>;
+  /** The OpenCTI API token for the OSINT connector (generated when unset). */
+  openctiToken?: pulumi.Output<string>;
+  /** Model provider keys for the microservices' ai-service. */
+  openaiApiKey?: pulumi.Output<string>;
+  anthropicApiKey?: pulumi.Output<string>;
 }
 
 /** What an operator needs after `pulumi up`: endpoints, namespaces, Secret names — never secret values. */
@@ -45,6 +59,69 @@ function aiCoreArgs(cfg: StackConfig, images: ImageResolver, tls: IngressTls): A
   };
 }
 
+/** What every platform's arguments share: domain, sizing, images, ingress. */
+function common(cfg: StackConfig, images: ImageResolver, tls: IngressTls) {
+  return {
+    domain: cfg.domain,
+    sizing: sizingProfile(cfg.sizing),
+    images,
+    ingressClass: cfg.ingress.className,
+    ingressControllerNamespace: cfg.ingress.controllerNamespace,
+    ingressSkipAwait: cfg.ingress.skipAwait,
+    ingressTls: tls,
+  };
+}
+
+function osintArgs(cfg: StackConfig, images: ImageResolver, tls: IngressTls, s: StackSecrets): OsintArgs {
+  return {
+    ...common(cfg, images, tls),
+    secretRotation: cfg.secretRotation,
+    fastStorageClass: cfg.storageClasses.fast,
+    bulkStorageClass: cfg.storageClasses.bulk,
+    backup: cfg.backup,
+    protectData: cfg.protectData,
+    openctiToken: s.openctiToken,
+    app: cfg.osint,
+  };
+}
+
+function mediaArgs(cfg: StackConfig, images: ImageResolver, tls: IngressTls): MediaArgs {
+  return {
+    ...common(cfg, images, tls),
+    fastStorageClass: cfg.storageClasses.fast,
+    bulkStorageClass: cfg.storageClasses.bulk,
+    protectData: cfg.protectData,
+    app: cfg.media,
+  };
+}
+
+function webrtcArgs(cfg: StackConfig, images: ImageResolver, tls: IngressTls): WebRtcArgs {
+  return {
+    ...common(cfg, images, tls),
+    secretRotation: cfg.secretRotation,
+    fastStorageClass: cfg.storageClasses.fast,
+    app: cfg.webrtc,
+  };
+}
+
+function microservicesArgs(
+  cfg: StackConfig,
+  images: ImageResolver,
+  tls: IngressTls,
+  s: StackSecrets,
+): MicroservicesArgs {
+  return {
+    ...common(cfg, images, tls),
+    secretRotation: cfg.secretRotation,
+    fastStorageClass: cfg.storageClasses.fast,
+    bulkStorageClass: cfg.storageClasses.bulk,
+    backup: cfg.backup,
+    protectData: cfg.protectData,
+    providerKeys: { openai: s.openaiApiKey, anthropic: s.anthropicApiKey },
+    app: cfg.microservices,
+  };
+}
+
 /**
  * Registers every enabled platform. All checks that can fail (capacity, per-platform validation) run before
  * the first resource is registered.
@@ -58,6 +135,26 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
     const args = aiCoreArgs(cfg, images, placeholderTls);
     throwIfInvalid(validateAiCoreArgs(args));
     demands.push(...aiCoreDemand(args));
+  }
+  if (cfg.platforms.includes("osint")) {
+    const args = osintArgs(cfg, images, placeholderTls, secrets);
+    throwIfInvalid(validateOsintArgs(args));
+    demands.push(...osintDemand(args));
+  }
+  if (cfg.platforms.includes("media")) {
+    const args = mediaArgs(cfg, images, placeholderTls);
+    throwIfInvalid(validateMediaArgs(args));
+    demands.push(...mediaDemand(args));
+  }
+  if (cfg.platforms.includes("webrtc")) {
+    const args = webrtcArgs(cfg, images, placeholderTls);
+    throwIfInvalid(validateWebRtcArgs(args));
+    demands.push(...webrtcDemand(args));
+  }
+  if (cfg.platforms.includes("microservices")) {
+    const args = microservicesArgs(cfg, images, placeholderTls, secrets);
+    throwIfInvalid(validateMicroservicesArgs(args));
+    demands.push(...microservicesDemand(args));
   }
   throwIfInvalid(checkCapacity(cfg.capacity, demands));
 
@@ -81,6 +178,31 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
     outputs.endpoints.assistant = ai.assistantUrl;
     outputs.endpoints.auth = ai.authUrl;
     outputs.generatedSecrets.aiCore = ai.secretNames;
+  }
+  if (cfg.platforms.includes("osint")) {
+    const osint = new Osint("osint", osintArgs(cfg, images, tls, secrets));
+    outputs.namespaces.osint = osint.namespace;
+    outputs.endpoints.osint = osint.opsUrl;
+    outputs.endpoints.kibana = osint.kibanaUrl;
+    outputs.generatedSecrets.osint = osint.secretNames;
+  }
+  if (cfg.platforms.includes("media")) {
+    const media = new Media("media", mediaArgs(cfg, images, tls));
+    outputs.namespaces.media = media.namespace;
+    for (const [app, url] of Object.entries(media.urls)) outputs.endpoints[app] = url;
+  }
+  if (cfg.platforms.includes("webrtc")) {
+    const webrtc = new WebRtc("webrtc", webrtcArgs(cfg, images, tls));
+    outputs.namespaces.webrtc = webrtc.namespace;
+    if (webrtc.turnNamespace) outputs.namespaces.turn = webrtc.turnNamespace;
+    outputs.endpoints.livekit = webrtc.livekitUrl;
+    outputs.generatedSecrets.webrtc = webrtc.secretNames;
+  }
+  if (cfg.platforms.includes("microservices")) {
+    const micro = new Microservices("microservices", microservicesArgs(cfg, images, tls, secrets));
+    outputs.namespaces.microservices = micro.namespace;
+    outputs.endpoints.ai = micro.aiUrl;
+    outputs.generatedSecrets.microservices = micro.secretNames;
   }
   return outputs;
 }

@@ -94,7 +94,13 @@ for (const stack of ["dev", "prod"] as const) {
       expect(namespaces).to.not.be.empty;
       for (const ns of namespaces) {
         const name = ns.inputs.metadata.name;
-        expect(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
+        const level = ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"];
+        // A weaker level is a documented exception (coturn's host network), never a silent one.
+        if (level !== "restricted") {
+          expect(ns.inputs.metadata.annotations["exempt.keel.dev/namespace-pod-security"], name).to.match(
+            /\w/,
+          );
+        }
         for (const t of ["ResourceQuota", "LimitRange"]) {
           expect(
             ofType(res, t).filter((r) => r.inputs.metadata.namespace === name),
@@ -232,10 +238,8 @@ describe("the AI-assistant core", () => {
     const tlsSecrets = ofType(res, "kubernetes:core/v1:Secret").filter(
       (s) => s.inputs.type === "kubernetes.io/tls",
     );
-    expect(tlsSecrets.map((s) => s.inputs.metadata.name).sort()).to.deep.equal([
-      "ai-core-assistant-ingress-tls",
-      "ai-core-auth-ingress-tls",
-    ]);
+    const aiCoreTls = tlsSecrets.map((s) => s.inputs.metadata.name).filter((n) => n.startsWith("ai-core-"));
+    expect(aiCoreTls.sort()).to.deep.equal(["ai-core-assistant-ingress-tls", "ai-core-auth-ingress-tls"]);
     expect(ofType(res, "SelfSignedCert")).to.have.length(1);
     for (const ing of ofType(res, "Ingress")) expect(ing.inputs.spec.tls[0].secretName).to.match(/-tls$/);
     expect((await unwrap(out.caCertificate!)).value).to.contain("BEGIN CERTIFICATE");
@@ -251,7 +255,7 @@ describe("the AI-assistant core", () => {
 
   it("exports namespaces, endpoints and Secret names, never secret values", async () => {
     const { out } = await run("dev");
-    expect(out.endpoints).to.deep.equal({
+    expect(out.endpoints).to.deep.include({
       assistant: "https://assistant.dev.keel.test",
       auth: "https://auth.dev.keel.test",
     });

@@ -226,9 +226,7 @@ describe("Workload", () => {
       drop: ["ALL"],
       add: ["NET_ADMIN"],
     });
-    expect(d.metadata.annotations["exempt.keel.dev/container-capabilities"]).to.equal(
-      "TURN relay needs raw sockets",
-    );
+    expect(d.metadata.annotations["exempt.keel.dev/capabilities"]).to.equal("TURN relay needs raw sockets");
     expect(
       validateWorkloadArgs("t", workloadArgs({ capabilities: { add: ["NET_ADMIN"], reason: " " } }))[0].field,
     ).to.equal("capabilities.reason");

@@ -1,5 +1,5 @@
 import { ValidationError } from "./errors";
-import { parseCpu, parseMemory } from "./quantity";
+import { formatCpu, formatMemory, parseCpu, parseMemory } from "./quantity";
 import { ResourceSpec } from "./resources";
 
 /** What one workload asks of the cluster at its largest scale. */
@@ -79,4 +79,16 @@ export function checkCapacity(capacity: Capacity, demands: Demand[]): Validation
     );
   }
   return problems;
+}
+
+/** A namespace budget: the demand plus a quarter for rolling updates and surges, and the storage it claims. */
+export function namespaceBudget(demands: Demand[], storageGi: number) {
+  const t = totalDemand(demands);
+  const pods = demands.reduce((n, d) => n + d.replicas, 0);
+  return {
+    requests: { cpu: formatCpu(t.requestsCpu * 1.25), memory: formatMemory(t.requestsMemoryGi * Gi * 1.25) },
+    limits: { cpu: formatCpu(t.limitsCpu * 1.25), memory: formatMemory(t.limitsMemoryGi * Gi * 1.25) },
+    pods: pods * 2 + 5,
+    storage: `${Math.max(10, Math.ceil(storageGi * 1.25))}Gi`,
+  };
 }

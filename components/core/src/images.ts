@@ -18,6 +18,37 @@ export const imageCatalog = {
   orchestrator: { repository: "docker.io/ozzuworld/june-orchestrator", tag: "1.4.2" },
   stt: { repository: "docker.io/ozzuworld/june-stt", tag: "1.4.2" },
   tts: { repository: "docker.io/ozzuworld/june-tts", tag: "1.4.2" },
+  // OSINT (June Dark): Kibana pinned to the Elasticsearch version (Elastic's Docker Official Images);
+  // MinIO ships no community images any more.
+  elasticsearch: { repository: "docker.io/library/elasticsearch", tag: "8.19.10" },
+  kibana: { repository: "docker.io/library/kibana", tag: "8.19.10" },
+  rabbitmq: { repository: "docker.io/library/rabbitmq", tag: "4.1.3-management" },
+  neo4j: { repository: "docker.io/library/neo4j", tag: "5.26.12-community" },
+  rustfs: { repository: "docker.io/rustfs/rustfs", tag: "1.0.0-alpha.90" },
+  versitygw: { repository: "docker.io/versity/versitygw", tag: "v1.7.0" },
+  osintOrchestrator: { repository: "docker.io/ozzuworld/june-dark-orchestrator", tag: "1.4.2" },
+  osintCollector: { repository: "docker.io/ozzuworld/june-dark-collector", tag: "1.4.2" },
+  osintEnricher: { repository: "docker.io/ozzuworld/june-dark-enricher", tag: "1.4.2" },
+  osintConnector: { repository: "docker.io/ozzuworld/june-dark-opencti-connector", tag: "1.4.2" },
+  osintOpsUi: { repository: "docker.io/ozzuworld/june-dark-ops-ui", tag: "1.4.2" },
+  // Media stack
+  jellyfin: { repository: "docker.io/jellyfin/jellyfin", tag: "10.11.10" },
+  prowlarr: { repository: "ghcr.io/home-operations/prowlarr", tag: "2.3.4.5307" },
+  sonarr: { repository: "ghcr.io/home-operations/sonarr", tag: "4.0.17.2950" },
+  radarr: { repository: "ghcr.io/home-operations/radarr", tag: "6.1.1.10317" },
+  lidarr: { repository: "ghcr.io/home-operations/lidarr", tag: "3.1.2.4902" },
+  qbittorrent: { repository: "ghcr.io/home-operations/qbittorrent", tag: "5.1.4" },
+  seerr: { repository: "ghcr.io/seerr-team/seerr", tag: "v3.4.1" },
+  // WebRTC
+  livekit: { repository: "docker.io/livekit/livekit-server", tag: "v1.13.5" },
+  stunnerd: { repository: "docker.io/l7mp/stunnerd", tag: "1.2.1" },
+  coturn: { repository: "docker.io/coturn/coturn", tag: "4.9.0-alpine" },
+  // Microservices
+  clickhouse: { repository: "docker.io/clickhouse/clickhouse-server", tag: "26.3.4.11" },
+  playwright: { repository: "mcr.microsoft.com/playwright", tag: "v1.58.0-noble" },
+  aiService: { repository: "ghcr.io/santaclaude/ai-service", tag: "2.0.0" },
+  auditSink: { repository: "ghcr.io/santaclaude/audit-sink-service", tag: "2.0.0" },
+  messageQueue: { repository: "ghcr.io/santaclaude/message-queue-service", tag: "2.0.0" },
 } as const satisfies Record<string, PinnedImage>;
 
 export type ImageKey = keyof typeof imageCatalog;

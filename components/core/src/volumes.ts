@@ -13,6 +13,20 @@ export interface PersistentVolume {
   subPath?: string;
 }
 
+/**
+ * An existing claim shared by several workloads (e.g. a ReadWriteMany media library); the owner of the
+ * claim creates it with an explicit storage class.
+ */
+export interface SharedVolume {
+  name: string;
+  mountPath: string;
+  claimName: pulumi.Input<string>;
+  /** @default false */
+  readOnly?: boolean;
+  /** Mount a sub-path of the volume. @default undefined */
+  subPath?: string;
+}
+
 /** Throw-away writable space (e.g. /tmp, /var/run) on a read-only root filesystem; never a cache (F19). */
 export interface ScratchVolume {
   name: string;

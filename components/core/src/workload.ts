@@ -7,7 +7,14 @@ import { Probes, toK8sProbe, validateProbes } from "./probes";
 import { parseMemory } from "./quantity";
 import { ResourceSpec, toK8sResources, validateResources } from "./resources";
 import { secretReason } from "./secret-detection";
-import { ConfigFiles, PersistentVolume, ScratchVolume, SecretFiles, SecretKeyRef } from "./volumes";
+import {
+  ConfigFiles,
+  PersistentVolume,
+  ScratchVolume,
+  SecretFiles,
+  SecretKeyRef,
+  SharedVolume,
+} from "./volumes";
 
 /** A port the container listens on. */
 export interface WorkloadPort {
@@ -27,6 +34,11 @@ export interface Autoscaling {
   cpuUtilization?: number;
   /** @default undefined (CPU only) */
   memoryUtilization?: number;
+}
+
+/** Host networking is an exception (e.g. coturn's relay ports); its reason is recorded as a policy exemption. */
+export interface HostNetworkException {
+  reason: string;
 }
 
 /** An added Linux capability needs a reason, recorded as a policy exemption on the workload. */
@@ -66,6 +78,8 @@ export interface WorkloadArgs {
   env?: Record<string, pulumi.Input<string>>;
   /** Environment from Secrets. @default {} */
   secretEnv?: Record<string, SecretKeyRef>;
+  /** Environment from the downward API, name → fieldPath (e.g. `status.hostIP`). @default {} */
+  fieldEnv?: Record<string, string>;
   /** UID the container runs as (never 0). @default 65532 */
   runAsUser?: number;
   /** @default runAsUser */
@@ -76,6 +90,8 @@ export interface WorkloadArgs {
   persistentVolumes?: PersistentVolume[];
   /** Writable scratch space. `/tmp` is always provided. @default [] */
   scratchVolumes?: ScratchVolume[];
+  /** Existing claims shared with other workloads (ReadWriteMany). @default [] */
+  sharedVolumes?: SharedVolume[];
   /** @default [] */
   configFiles?: ConfigFiles[];
   /** @default [] */
@@ -90,6 +106,15 @@ export interface WorkloadArgs {
   egressTo?: NetworkPeer[];
   /** Added capabilities with their documented reason (F23). @default undefined */
   capabilities?: CapabilityException;
+  /** Host networking with its documented reason (F23); recorded as `exempt.keel.dev/host-namespaces`. @default undefined */
+  hostNetwork?: HostNetworkException;
+  /**
+   * Share one process namespace in the pod: the pause container becomes PID 1 and reaps zombies, for images
+   * without an init process (e.g. browsers). @default false
+   */
+  shareProcessNamespace?: boolean;
+  /** At most one replica per node (required pod anti-affinity), e.g. for node-port media servers. @default false */
+  oneReplicaPerNode?: boolean;
   /** @default 30 */
   terminationGracePeriodSeconds?: number;
   /** Deployment strategy; forced to Recreate with RWO volumes. @default "RollingUpdate" */
@@ -159,6 +184,9 @@ export function validateWorkloadArgs(name: string, args: WorkloadArgs): Validati
       ),
     );
   }
+  if (!(args.ports ?? []).some((p) => p.expose ?? true)) {
+    problems.push(new ValidationError("ports", "the workload's Service needs at least one exposed port"));
+  }
   const hpa = args.autoscaling;
   if (hpa) {
     if (kind !== "Deployment") {
@@ -173,12 +201,27 @@ export function validateWorkloadArgs(name: string, args: WorkloadArgs): Validati
       );
     }
   }
+  if (args.hostNetwork && !args.hostNetwork.reason?.trim()) {
+    problems.push(new ValidationError("hostNetwork.reason", "host networking needs a documented reason"));
+  }
+  for (const [envName, fieldPath] of Object.entries(args.fieldEnv ?? {})) {
+    if (
+      !/^(metadata\.(name|namespace|uid)|spec\.(nodeName|serviceAccountName)|status\.(hostIP|podIP))$/.test(
+        fieldPath,
+      )
+    ) {
+      problems.push(
+        new ValidationError(`fieldEnv.${envName}`, `"${fieldPath}" is not a supported downward API field`),
+      );
+    }
+  }
   if (args.capabilities && !args.capabilities.reason?.trim()) {
     problems.push(new ValidationError("capabilities.reason", "added capabilities need a documented reason"));
   }
   const names = [
     ...(args.persistentVolumes ?? []),
     ...(args.scratchVolumes ?? []),
+    ...(args.sharedVolumes ?? []),
     ...(args.configFiles ?? []),
     ...(args.secretFiles ?? []),
   ].map((v) => v.name);
@@ -226,7 +269,8 @@ export class Workload extends pulumi.ComponentResource {
       ...(args.critical ? { [keys.critical]: "true" } : {}),
       ...(args.autoscaling ? { [keys.scalable]: "true" } : {}),
       ...(args.bootSeconds ? { [keys.bootSeconds]: String(args.bootSeconds) } : {}),
-      ...(args.capabilities ? { [exemptionKey("container-capabilities")]: args.capabilities.reason } : {}),
+      ...(args.capabilities ? { [exemptionKey("capabilities")]: args.capabilities.reason } : {}),
+      ...(args.hostNetwork ? { [exemptionKey("host-namespaces")]: args.hostNetwork.reason } : {}),
       ...args.annotations,
     };
 
@@ -258,6 +302,10 @@ export class Workload extends pulumi.ComponentResource {
       })),
       ...(args.configFiles ?? []).map((v) => ({ name: v.name, configMap: { name: v.configMapName } })),
       ...(args.secretFiles ?? []).map((v) => ({ name: v.name, secret: { secretName: v.secretName } })),
+      ...(args.sharedVolumes ?? []).map((v) => ({
+        name: v.name,
+        persistentVolumeClaim: { claimName: v.claimName },
+      })),
       ...claims.map((c, i) => ({
         name: persistent[i].name,
         persistentVolumeClaim: { claimName: c.metadata.name },
@@ -267,7 +315,7 @@ export class Workload extends pulumi.ComponentResource {
       ...scratch.map((v) => ({ name: v.name, mountPath: v.mountPath })),
       ...(args.configFiles ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
       ...(args.secretFiles ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
-      ...persistent.map((v) => ({
+      ...[...persistent, ...(args.sharedVolumes ?? [])].map((v) => ({
         name: v.name,
         mountPath: v.mountPath,
         readOnly: v.readOnly ?? false,
@@ -280,6 +328,10 @@ export class Workload extends pulumi.ComponentResource {
       ...Object.entries(args.secretEnv ?? {}).map(([n, ref]) => ({
         name: n,
         valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+      })),
+      ...Object.entries(args.fieldEnv ?? {}).map(([n, fieldPath]) => ({
+        name: n,
+        valueFrom: { fieldRef: { fieldPath } },
       })),
     ];
 
@@ -325,6 +377,19 @@ export class Workload extends pulumi.ComponentResource {
       },
       containers: [container],
       volumes,
+      ...(args.hostNetwork ? { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" } : {}),
+      ...(args.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
+      ...(args.oneReplicaPerNode
+        ? {
+            affinity: {
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" },
+                ],
+              },
+            },
+          }
+        : {}),
       ...(gpus > 0
         ? {
             nodeSelector: { "nvidia.com/gpu.present": "true" },

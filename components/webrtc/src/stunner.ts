@@ -1,0 +1,198 @@
+import { NetworkPeer, ResourceSpec, SecretKeyRef, Workload, appLabels, exemptionKey } from "@keel/core";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { configHash, stableYaml } from "./render";
+
+/** The TURN listener STUNner exposes (Gateway listener and stunnerd listener alike). */
+export const turnListener = { name: "udp-listener", port: 3478, protocol: "TURN-UDP" } as const;
+
+export interface StunnerdConfigInput {
+  realm: string;
+  /** Networks the TURN relay may reach (LiveKit's node and pod addresses). */
+  peerCidrs: string[];
+}
+
+/**
+ * stunnerd's static configuration for standalone mode (no operator), as deterministic YAML. Ephemeral
+ * (TURN REST) authentication with the shared TURN secret; the secret and the pod address are environment
+ * references stunnerd expands at start, so the ConfigMap holds no credential.
+ */
+export function renderStunnerdConfig(c: StunnerdConfigInput): string {
+  return stableYaml({
+    version: "v1",
+    admin: { name: "stunnerd", loglevel: "all:INFO", healthcheck_endpoint: "http://:8086" },
+    auth: { type: "ephemeral", realm: c.realm, credentials: { secret: "$STUNNER_SHARED_SECRET" } },
+    listeners: [
+      {
+        name: `webrtc/${turnListener.name}`,
+        protocol: turnListener.protocol,
+        address: "$STUNNER_ADDR",
+        port: turnListener.port,
+        routes: ["webrtc/livekit"],
+      },
+    ],
+    clusters: [{ name: "webrtc/livekit", type: "STATIC", endpoints: c.peerCidrs }],
+  });
+}
+
+export interface StunnerArgs {
+  namespace: pulumi.Input<string>;
+  partOf: string;
+  image: string;
+  resources: ResourceSpec;
+  replicas: number;
+  config: StunnerdConfigInput;
+  /** The shared TURN secret (key `secret`) in this namespace; also the GatewayConfig's authRef. */
+  sharedSecret: SecretKeyRef;
+  /** The LiveKit Service the UDPRoute sends media to. */
+  livekitService: pulumi.Input<string>;
+  /** Create the cluster-scoped GatewayClass. */
+  gatewayClassName: string;
+  /** The CRDs must exist before the objects (when this program installs them). @default [] */
+  crds?: pulumi.Resource[];
+  /** Don't wait for a load-balancer address. @default false */
+  skipAwait?: boolean;
+}
+
+/**
+ * STUNner as a WebRTC media gateway: the Gateway API objects an operator would read (GatewayClass,
+ * GatewayConfig, Gateway with a TURN-UDP listener on 3478, UDPRoute to LiveKit) and, since no operator is
+ * assumed, stunnerd itself in standalone mode with the equivalent static configuration.
+ */
+export class Stunner extends pulumi.ComponentResource {
+  /** The LoadBalancer Service clients reach the TURN listener through. */
+  readonly serviceName: pulumi.Output<string>;
+
+  constructor(name: string, args: StunnerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("keel:webrtc:Stunner", name, {}, opts);
+    const child = { parent: this };
+    const labels = appLabels("stunnerd", args.partOf);
+    const crdOpts = { parent: this, dependsOn: args.crds ?? [] };
+    const gatewayConfigName = "stunner-gatewayconfig";
+
+    new k8s.apiextensions.CustomResource(
+      `${name}-gatewayclass`,
+      {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "GatewayClass",
+        metadata: { name: args.gatewayClassName, labels },
+        spec: {
+          controllerName: "stunner.l7mp.io/gateway-operator",
+          parametersRef: {
+            group: "stunner.l7mp.io",
+            kind: "GatewayConfig",
+            name: gatewayConfigName,
+            namespace: args.namespace,
+          },
+          description: "STUNner, the WebRTC media gateway (stunnerd runs standalone from the same settings)",
+        },
+      },
+      crdOpts,
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-gatewayconfig`,
+      {
+        apiVersion: "stunner.l7mp.io/v1",
+        kind: "GatewayConfig",
+        metadata: { name: gatewayConfigName, namespace: args.namespace, labels },
+        spec: {
+          realm: args.config.realm,
+          authType: "ephemeral",
+          authRef: { name: args.sharedSecret.secretName, namespace: args.namespace },
+        },
+      },
+      crdOpts,
+    );
+    const gateway = new k8s.apiextensions.CustomResource(
+      `${name}-gateway`,
+      {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "Gateway",
+        metadata: { name: "udp-gateway", namespace: args.namespace, labels },
+        spec: { gatewayClassName: args.gatewayClassName, listeners: [{ ...turnListener }] },
+      },
+      crdOpts,
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-udproute`,
+      {
+        apiVersion: "stunner.l7mp.io/v1",
+        kind: "UDPRoute",
+        metadata: { name: "livekit", namespace: args.namespace, labels },
+        spec: {
+          parentRefs: [{ name: gateway.metadata.name }],
+          rules: [{ backendRefs: [{ name: args.livekitService, namespace: args.namespace }] }],
+        },
+      },
+      crdOpts,
+    );
+
+    const config = renderStunnerdConfig(args.config);
+    const configMap = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: { name: "stunnerd-config", namespace: args.namespace, labels },
+        data: { "stunnerd.conf": config },
+      },
+      child,
+    );
+    const health = (path: string) => ({ http: { path, port: 8086 } });
+    new Workload(
+      `${name}-stunnerd`,
+      {
+        namespace: args.namespace,
+        appName: "stunnerd",
+        partOf: args.partOf,
+        image: args.image,
+        command: ["stunnerd"],
+        args: ["-w", "-c", "/etc/stunnerd/stunnerd.conf"],
+        replicas: args.replicas,
+        resources: args.resources,
+        bootSeconds: 10,
+        probes: {
+          startup: { ...health("/live"), periodSeconds: 2, failureThreshold: 15, timeoutSeconds: 2 },
+          readiness: { ...health("/ready"), periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+          liveness: { ...health("/live"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+        },
+        ports: [
+          { name: "turn-udp", port: turnListener.port, protocol: "UDP" },
+          { name: "health", port: 8086, expose: false },
+        ],
+        fieldEnv: { STUNNER_ADDR: "status.podIP" },
+        secretEnv: { STUNNER_SHARED_SECRET: args.sharedSecret },
+        configFiles: [{ name: "config", mountPath: "/etc/stunnerd", configMapName: configMap.metadata.name }],
+        terminationGracePeriodSeconds: 60,
+        allowFrom: [{ cidr: "0.0.0.0/0" }],
+        egressTo: [{ app: "livekit" }, ...args.config.peerCidrs.map((cidr): NetworkPeer => ({ cidr }))],
+        podAnnotations: { "keel.dev/config-hash": configHash(config) },
+      },
+      child,
+    );
+    const service = new k8s.core.v1.Service(
+      `${name}-turn`,
+      {
+        metadata: {
+          name: "stunner-turn",
+          namespace: args.namespace,
+          labels,
+          annotations: {
+            [exemptionKey("service-exposure")]:
+              "TURN clients outside the cluster reach STUNner's listener; it relays only to LiveKit",
+            ...(args.skipAwait ? { "pulumi.com/skipAwait": "true" } : {}),
+          },
+        },
+        spec: {
+          type: "LoadBalancer",
+          externalTrafficPolicy: "Local",
+          selector: { "app.kubernetes.io/name": "stunnerd", "app.kubernetes.io/part-of": args.partOf },
+          ports: [
+            { name: "turn-udp", port: turnListener.port, targetPort: turnListener.port, protocol: "UDP" },
+          ],
+        },
+      },
+      child,
+    );
+    this.serviceName = service.metadata.name;
+    this.registerOutputs({ serviceName: this.serviceName });
+  }
+}

@@ -1,0 +1,184 @@
+import { ImageResolver, IngressTls, parseMemory, sizingProfile } from "@keel/core";
+import {
+  Microservices,
+  MicroservicesArgs,
+  playwrightVersion,
+  renderClickhouseConfig,
+  validateMicroservicesArgs,
+} from "@keel/microservices";
+import { expect } from "chai";
+import { Recorded, get, installMocks, ofType, settle } from "./harness";
+
+const tls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
+
+function args(overrides: Partial<MicroservicesArgs> = {}): MicroservicesArgs {
+  return {
+    domain: "example.org",
+    sizing: sizingProfile("small"),
+    images: new ImageResolver(),
+    fastStorageClass: "fast",
+    bulkStorageClass: "bulk",
+    backup: { retain: 4 },
+    ingressClass: "nginx",
+    ingressTls: tls,
+    ...overrides,
+  };
+}
+
+async function deployMicroservices(overrides: Partial<MicroservicesArgs> = {}): Promise<Recorded[]> {
+  await installMocks();
+  new Microservices("microservices", args(overrides));
+  return settle();
+}
+
+const container = (res: Recorded[], kind: string, name: string) =>
+  get(res, kind, name).inputs.spec.template.spec.containers[0];
+const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+describe("the microservices platform", () => {
+  let res: Recorded[];
+  before(async () => {
+    res = await deployMicroservices();
+  });
+
+  it("autoscales ai-service 2–10, browser-pool 2–5, audit-sink 2–8 and message-queue 2–6, each with a PDB", () => {
+    const ranges: Record<string, [number, number]> = {
+      "ai-service": [2, 10],
+      "browser-pool": [2, 5],
+      "audit-sink": [2, 8],
+      "message-queue": [2, 6],
+    };
+    for (const [app, [min, max]] of Object.entries(ranges)) {
+      const hpa = ofType(res, "HorizontalPodAutoscaler").find((h) => h.inputs.metadata.name === app)!;
+      expect(hpa.inputs.spec, app).to.deep.include({ minReplicas: min, maxReplicas: max });
+      expect(
+        ofType(res, "PodDisruptionBudget").find((p) => p.inputs.metadata.name === app),
+        app,
+      ).to.exist;
+    }
+  });
+
+  it("runs the browser pool on Playwright's noble image as pwuser, /dev/shm in memory, zombies reaped by PID 1", () => {
+    const pod = get(res, "Deployment", "microservices-browser-pool").inputs.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.image).to.match(/^mcr\.microsoft\.com\/playwright:v1\.5\d\.\d+-noble$/);
+    expect(c.command).to.include(`playwright@${playwrightVersion(c.image)}`);
+    expect(c.securityContext.runAsUser).to.equal(1001);
+    expect(pod.shareProcessNamespace).to.equal(true);
+    const shm = pod.volumes.find((v: any) => v.name === "dshm");
+    expect(shm.emptyDir).to.deep.equal({ sizeLimit: "1Gi", medium: "Memory" });
+    expect(c.volumeMounts).to.deep.include({ name: "dshm", mountPath: "/dev/shm" });
+    expect(parseMemory(c.resources.limits.memory)).to.be.at.least(2 * 1024 ** 3);
+  });
+
+  it("refuses a /dev/shm that the memory limit cannot hold", () => {
+    const problems = validateMicroservicesArgs(args({ app: { browserShmGi: 4 } }));
+    expect(problems.map((p) => p.field)).to.deep.equal(["browserPool.resources.limits.memory"]);
+    expect(playwrightVersion("mcr.microsoft.com/playwright:v1.58.0-noble")).to.equal("1.58.0");
+  });
+
+  it("pins ClickHouse 26.3, runs it as uid 101, probes /ping on 8123 and bounds its memory", () => {
+    const sts = get(res, "StatefulSet", "microservices-clickhouse").inputs.spec.template.spec;
+    const c = sts.containers[0];
+    expect(c.image).to.match(/^docker\.io\/clickhouse\/clickhouse-server:26\.3\.\d+\.\d+$/);
+    expect(sts.securityContext).to.deep.include({ runAsUser: 101, runAsGroup: 101, fsGroup: 101 });
+    for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"])
+      expect(c[probe].httpGet, probe).to.deep.include({ path: "/ping", port: 8123 });
+    const conf = get(res, "ConfigMap", "microservices-clickhouse-config").inputs.data["keel.xml"];
+    const limit = parseMemory(c.resources.limits.memory);
+    expect(conf).to.contain(`<max_server_memory_usage>${Math.floor(limit * 0.8)}</max_server_memory_usage>`);
+    expect(renderClickhouseConfig(limit)).to.equal(conf);
+    expect(envOf(c).CLICKHOUSE_PASSWORD).to.have.nested.property("secretKeyRef.key", "password");
+    const backup = get(res, "CronJob", "microservices-clickhouse-backup").inputs;
+    expect(backup.metadata.annotations).to.deep.include({
+      "keel.dev/backup-of": "microservices/clickhouse",
+      "keel.dev/backup-retention": "4",
+    });
+  });
+
+  it("keeps the message queue on Redis Streams that never evict and persist to an append-only file", () => {
+    const c = container(res, "StatefulSet", "microservices-redis");
+    const arg = (flag: string) => c.args[c.args.indexOf(flag) + 1];
+    expect(arg("--maxmemory-policy")).to.equal("noeviction");
+    expect(arg("--appendonly")).to.equal("yes");
+    const claims = get(res, "StatefulSet", "microservices-redis").inputs.spec.volumeClaimTemplates;
+    expect(claims[0].spec.storageClassName).to.equal("fast");
+    expect(envOf(container(res, "Deployment", "microservices-message-queue")).STREAM_MAX_LENGTH).to.equal(
+      "100000",
+    );
+  });
+
+  it("passes API keys only from Secrets: a generated service key, provider keys only when provided", async () => {
+    const ai = envOf(container(res, "Deployment", "microservices-ai-service"));
+    expect(ai.SERVICE_API_KEY).to.have.nested.property("secretKeyRef.key", "service-api-key");
+    expect(ai).not.to.have.property("OPENAI_API_KEY");
+    const withKeys = await deployMicroservices({ providerKeys: { openai: "sk-test-provided" } });
+    const env = envOf(container(withKeys, "Deployment", "microservices-ai-service"));
+    expect(env.OPENAI_API_KEY).to.have.nested.property("secretKeyRef.key", "openai-api-key");
+    expect(env).not.to.have.property("ANTHROPIC_API_KEY");
+    const elsewhere = JSON.stringify(
+      withKeys.filter((r) => !r.type.endsWith(":Secret")).map((r) => r.inputs),
+    );
+    expect(elsewhere).not.to.contain("sk-test-provided");
+  });
+});
+
+describe("building blocks added for the new platforms", () => {
+  it("refuses a scheduled backup that keeps every dump (no retention)", async () => {
+    const { validateScheduledBackupArgs } = await import("@keel/core");
+    const problems = validateScheduledBackupArgs({
+      namespace: "x",
+      partOf: "x",
+      databaseId: "x/db",
+      serverApp: "db",
+      serverPorts: [1],
+      image: "docker.io/library/postgres:17.6",
+      runAsUser: 999,
+      script: "dump > /backups/x",
+      policy: { storageClass: "bulk", retain: 0 },
+    });
+    expect(problems.map((p) => p.field).sort()).to.deep.equal(["backup.retain", "script"]);
+  });
+
+  it("budgets a namespace for its demand plus a quarter, and for the storage it claims", async () => {
+    const { namespaceBudget } = await import("@keel/core");
+    const budget = namespaceBudget(
+      [
+        {
+          name: "a",
+          replicas: 2,
+          resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        },
+      ],
+      100,
+    );
+    expect(budget).to.deep.equal({
+      requests: { cpu: "2500m", memory: "2560Mi" },
+      limits: { cpu: "5000m", memory: "5120Mi" },
+      pods: 9,
+      storage: "125Gi",
+    });
+  });
+});
+
+describe("stack config for the new platforms", () => {
+  it("accepts every platform and validates each platform's settings, naming the key", async () => {
+    const { parseStackConfig } = await import("../../program/config");
+    const cfg = parseStackConfig({
+      domain: "example.org",
+      platforms: ["aiCore", "osint", "media", "webrtc", "microservices"],
+      webrtc: { coturn: false },
+    });
+    expect(cfg.webrtc.coturn).to.equal(false);
+    expect(cfg.microservices.streamMaxLength).to.equal(100000);
+    expect(() => parseStackConfig({ domain: "example.org", webrtc: { stun: true } })).to.throw(
+      /keel:webrtc\.stun: is not a known key/,
+    );
+    expect(() => parseStackConfig({ domain: "example.org", microservices: { browserShmGi: 0 } })).to.throw(
+      /keel:microservices\.browserShmGi/,
+    );
+    expect(() => parseStackConfig({ domain: "example.org", media: { timezone: "not a zone" } })).to.throw(
+      /keel:media\.timezone/,
+    );
+  });
+});
