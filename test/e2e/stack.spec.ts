@@ -30,6 +30,11 @@ describe("the dev stack on a real API server", function () {
   });
 
   after(() => {
+    // Whatever happened above, leave the cluster and the repository as they were.
+    if (env) {
+      run(env, "pulumi", ["destroy", "--yes", "--skip-preview", "--stack", stack, "--non-interactive"]);
+      run(env, "pulumi", ["stack", "rm", stack, "--yes", "--force", "--non-interactive"]);
+    }
     fs.writeFileSync(stackFile, original);
   });
 

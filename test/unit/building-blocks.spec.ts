@@ -4,6 +4,7 @@ import {
   ValidationError,
   checkCapacity,
   checkConnectionBudget,
+  containerDefaultsWithin,
   detectionSeconds,
   imageCatalog,
   isPinnedTag,
@@ -190,6 +191,17 @@ describe("Namespace", () => {
     const ns = ofType(await settle(), "kubernetes:core/v1:Namespace")[0].inputs.metadata;
     expect(ns.labels["pod-security.kubernetes.io/enforce"]).to.equal("privileged");
     expect(ns.annotations["exempt.keel.dev/namespace-pod-security"]).to.equal("coturn needs host networking");
+  });
+
+  it("keeps LimitRange defaults within a small budget's max (the API server refuses default > max)", () => {
+    const clamped = containerDefaultsWithin(
+      { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+      { cpu: "250m", memory: "320Mi" },
+    );
+    expect(clamped).to.deep.equal({
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "250m", memory: "320Mi" },
+    });
   });
 
   it("labels a lawful-intercept namespace with the namespace it intercepts", async () => {

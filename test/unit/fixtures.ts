@@ -2,6 +2,7 @@ import { ImageResolver, Probes, ResourceSpec, WorkloadArgs } from "@keel/core";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { rawFromAllConfig } from "../../program/config";
 
 export const resources: ResourceSpec = {
   requests: { cpu: "100m", memory: "128Mi" },
@@ -37,13 +38,16 @@ export const repoRoot = (() => {
   return dir;
 })();
 
-/** The `keel:*` values of a stack file, with the prefix removed (as rawFromAllConfig yields them). */
+/**
+ * The `keel:*` values of a stack file as the program sees them: Pulumi hands every value over as a string
+ * (and rewrites top-level scalars as quoted strings when it saves the file), so they go through the same
+ * rawFromAllConfig the program uses.
+ */
 export function stackConfig(stack: "dev" | "prod"): Record<string, unknown> {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
   const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(
-    Object.entries(doc.config)
-      .filter(([k]) => k.startsWith("keel:"))
-      .map(([k, v]) => [k.slice("keel:".length), v]),
+  const asPulumiSeesIt = Object.fromEntries(
+    Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
+  return rawFromAllConfig(asPulumiSeesIt);
 }

@@ -102,22 +102,20 @@ describe("the media stack", () => {
       expect(i.inputs.spec.tls[0].hosts).to.deep.equal([i.inputs.spec.rules[0].host]);
   });
 
-  it("announces qBittorrent's torrent port on its own NodePort Services (port = targetPort = nodePort)", () => {
+  it("announces qBittorrent's torrent port, TCP and UDP, on one NodePort Service (port = targetPort = nodePort)", () => {
+    // Node ports are allocated across protocols: TCP and UDP of one number must share a Service.
     const services = ofType(res, "Service").filter((s) => s.inputs.spec.type === "NodePort");
-    expect(services.map((s) => s.inputs.metadata.name).sort()).to.deep.equal([
-      "qbittorrent-bt-tcp",
-      "qbittorrent-bt-udp",
-    ]);
-    for (const s of services) {
-      expect(s.inputs.spec.ports).to.have.length(1);
-      const p = s.inputs.spec.ports[0];
-      expect([p.port, p.targetPort, p.nodePort]).to.deep.equal([32413, 32413, 32413]);
-      expect(s.inputs.metadata.annotations["exempt.keel.dev/service-exposure"]).to.match(/BitTorrent/);
-    }
+    expect(services.map((s) => s.inputs.metadata.name)).to.deep.equal(["qbittorrent-bt"]);
+    const ports = services[0].inputs.spec.ports;
+    expect(ports.map((p: any) => p.protocol)).to.deep.equal(["TCP", "UDP"]);
+    for (const p of ports) expect([p.port, p.targetPort, p.nodePort]).to.deep.equal([30083, 30083, 30083]);
+    expect(services[0].inputs.metadata.annotations["exempt.keel.dev/service-exposure"]).to.match(
+      /BitTorrent/,
+    );
     const env = Object.fromEntries(
       pod(res, "qbittorrent").containers[0].env.map((e: any) => [e.name, e.value]),
     );
-    expect(env.QBT_TORRENTING_PORT).to.equal("32413");
+    expect(env.QBT_TORRENTING_PORT).to.equal("30083");
   });
 
   it("lets the managers reach qBittorrent and Prowlarr, and nothing else in", () => {

@@ -8,6 +8,7 @@ import {
   validateWorkloadArgs,
 } from "@keel/core";
 import {
+  GatewayCrds,
   WebRtc,
   WebRtcArgs,
   renderLiveKitConfig,
@@ -51,11 +52,11 @@ describe("the WebRTC platform", () => {
     const conf = parse(get(res, "ConfigMap", "webrtc-livekit-config").inputs.data["livekit.yaml"]);
     expect(conf.rtc).to.deep.include({
       use_external_ip: false,
-      tcp_port: 30881,
-      port_range_start: 31000,
-      port_range_end: 31499,
+      tcp_port: 30081,
+      udp_port: 30082,
       interfaces: { includes: ["eth0"] },
     });
+    expect(conf.rtc.port_range_start).to.equal(undefined);
     expect(conf.redis.address).to.equal("redis:6379");
     const c = get(res, "Deployment", "webrtc-livekit").inputs.spec.template.spec.containers[0];
     expect(c.args.slice(-2)).to.deep.equal(["--node-ip", "$(NODE_IP)"]);
@@ -70,12 +71,16 @@ describe("the WebRTC platform", () => {
   it("renders LiveKit's and stunnerd's config deterministically, without secrets", () => {
     const input = {
       redisAddress: "r:6379",
-      rtcTcpPort: 30881,
+      rtcTcpPort: 30081,
       rtcUdpPortStart: 31000,
       rtcUdpPortEnd: 31010,
       interfaces: ["eth0"],
     };
     expect(renderLiveKitConfig(input)).to.equal(renderLiveKitConfig({ ...input }));
+    expect(parse(renderLiveKitConfig(input)).rtc).to.deep.include({
+      port_range_start: 31000,
+      port_range_end: 31010,
+    });
     const stunnerd = renderStunnerdConfig({ realm: "turn.example.org", peerCidrs: ["10.0.0.0/8"] });
     const parsed = parse(stunnerd);
     expect(parsed.auth).to.deep.equal({
@@ -92,7 +97,8 @@ describe("the WebRTC platform", () => {
       expect(JSON.stringify(cm.inputs.data)).not.to.contain("generated-");
   });
 
-  it("exposes LiveKit's RTC ports as it advertises them: NodePort, port = targetPort = nodePort, ≤ 250 per Service", () => {
+  it("exposes LiveKit's RTC ports as it advertises them: NodePort, port = targetPort = nodePort, ≤ 250 per Service", async () => {
+    const res = await deployWebRtc({ app: { rtcUdpPortStart: 31000, rtcUdpPortEnd: 31499 } });
     const services = ofType(res, "Service").filter((s) => s.inputs.spec.type === "NodePort");
     expect(services.map((s) => s.inputs.metadata.name).sort()).to.deep.equal([
       "livekit-rtc-tcp",
@@ -230,5 +236,44 @@ describe("the WebRTC platform", () => {
     expect(validateWorkloadArgs("t", workloadArgs({ fieldEnv: { X: "spec.containers" } }))[0].field).to.equal(
       "fieldEnv.X",
     );
+  });
+});
+
+describe("Gateway API CRDs", () => {
+  it("carry the approval annotation the API server requires for *.k8s.io groups", async () => {
+    await installMocks();
+    new GatewayCrds("crds");
+    const crds = (await settle()).filter((r) => r.type.endsWith(":CustomResourceDefinition"));
+    for (const crd of crds) {
+      const approved = crd.inputs.metadata.annotations["api-approved.kubernetes.io"];
+      if (crd.inputs.spec.group.endsWith("k8s.io")) expect(approved, crd.name).to.match(/^https:\/\//);
+      else expect(approved, crd.name).to.equal(undefined);
+    }
+  });
+});
+
+describe("NodePortServices across protocols", () => {
+  const base = { namespace: "x", partOf: "x", app: "x", reason: "r" };
+  it("refuses a TCP and a UDP range that overlap without being the same range", () => {
+    const problems = validateNodePortServicesArgs({
+      ...base,
+      ports: [
+        { name: "a", protocol: "TCP", start: 31000, end: 31010 },
+        { name: "b", protocol: "UDP", start: 31005, end: 31020 },
+      ],
+    });
+    expect(problems.map((p) => p.field)).to.deep.equal(["ports[1]"]);
+    expect(problems[0].message).to.match(/shared across protocols/);
+  });
+
+  it("accepts TCP and UDP on the same range", () => {
+    const problems = validateNodePortServicesArgs({
+      ...base,
+      ports: [
+        { name: "rtc-tcp", protocol: "TCP", start: 31000, end: 31010 },
+        { name: "rtc-udp", protocol: "UDP", start: 31000, end: 31010 },
+      ],
+    });
+    expect(problems).to.deep.equal([]);
   });
 });

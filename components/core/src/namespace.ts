@@ -69,6 +69,29 @@ export function validateNamespaceArgs(name: string, args: NamespaceArgs): Valida
 }
 
 /**
+ * Clamps the LimitRange defaults to its max (the API server refuses a default above max, which a small
+ * namespace budget would otherwise produce), keeping each default request within its default limit.
+ */
+export function containerDefaultsWithin(
+  defaults: { requests: CpuMemory; limits: CpuMemory },
+  max: CpuMemory,
+): { requests: CpuMemory; limits: CpuMemory } {
+  const cpu = (q: string, cap: string) => (parseCpu(q) > parseCpu(cap) ? cap : q);
+  const memory = (q: string, cap: string) => (parseMemory(q) > parseMemory(cap) ? cap : q);
+  const limits = {
+    cpu: cpu(defaults.limits.cpu, max.cpu),
+    memory: memory(defaults.limits.memory, max.memory),
+  };
+  return {
+    limits,
+    requests: {
+      cpu: cpu(defaults.requests.cpu, limits.cpu),
+      memory: memory(defaults.requests.memory, limits.memory),
+    },
+  };
+}
+
+/**
  * A namespace that is safe by default: Pod Security Standards enforced, a ResourceQuota and LimitRange from
  * a declared budget, a default-deny NetworkPolicy, and a second policy that allows DNS egress only.
  */
@@ -124,10 +147,13 @@ export class Namespace extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const defaults = args.containerDefaults ?? {
-      requests: { cpu: "100m", memory: "128Mi" },
-      limits: { cpu: "500m", memory: "512Mi" },
-    };
+    const defaults = containerDefaultsWithin(
+      args.containerDefaults ?? {
+        requests: { cpu: "100m", memory: "128Mi" },
+        limits: { cpu: "500m", memory: "512Mi" },
+      },
+      budget.limits,
+    );
     new k8s.core.v1.LimitRange(
       `${name}-limits`,
       {

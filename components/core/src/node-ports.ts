@@ -63,8 +63,24 @@ export function validateNodePortServicesArgs(args: NodePortServicesArgs): Valida
       );
       continue;
     }
-    const clash = used.find((u) => u.protocol === p.protocol && p.start <= u.end && end >= u.start);
-    if (clash) problems.push(new ValidationError(field, `overlaps ${clash.field} (${p.protocol})`));
+    // The node-port allocator is protocol-blind across Services: a number used by TCP and UDP must be
+    // one Service, so cross-protocol overlaps are only allowed for identical ranges (merged below).
+    const clash = used.find(
+      (u) =>
+        p.start <= u.end &&
+        end >= u.start &&
+        (u.protocol === p.protocol || u.start !== p.start || u.end !== end),
+    );
+    if (clash) {
+      problems.push(
+        new ValidationError(
+          field,
+          clash.protocol === p.protocol
+            ? `overlaps ${clash.field} (${p.protocol})`
+            : `overlaps ${clash.field}: node ports are shared across protocols, so TCP and UDP must use the same range to share one Service`,
+        ),
+      );
+    }
     used.push({ protocol: p.protocol, start: p.start, end, field });
   }
   if (args.ports.length === 0) problems.push(new ValidationError("ports", "needs at least one port"));
@@ -86,20 +102,23 @@ export class NodePortServices extends pulumi.ComponentResource {
     const selector = selectorLabels(args.app, args.partOf);
     const max = args.maxPortsPerService ?? 250;
     this.serviceNames = [];
-    for (const range of args.ports) {
-      const chunks = splitPortRange(range.start, range.end ?? range.start, max);
+    for (const group of groupByRange(args.ports)) {
+      const { start, end } = group[0];
+      const chunks = splitPortRange(start, end ?? start, Math.floor(max / group.length));
+      const groupName = group.length === 1 ? group[0].name : commonName(group.map((r) => r.name));
       for (const [i, chunk] of chunks.entries()) {
-        const suffix = chunks.length > 1 ? `${range.name}-${i}` : range.name;
+        const suffix = chunks.length > 1 ? `${groupName}-${i}` : groupName;
         const ports = [];
         for (let port = chunk.start; port <= chunk.end; port++) {
-          const proto = range.protocol.toLowerCase();
-          ports.push({
-            name: `${proto}-${port}`,
-            port,
-            targetPort: port,
-            nodePort: port,
-            protocol: range.protocol,
-          });
+          for (const range of group) {
+            ports.push({
+              name: `${range.protocol.toLowerCase()}-${port}`,
+              port,
+              targetPort: port,
+              nodePort: port,
+              protocol: range.protocol,
+            });
+          }
         }
         const service = new k8s.core.v1.Service(
           `${name}-${suffix}`,
@@ -140,4 +159,21 @@ export class NodePortServices extends pulumi.ComponentResource {
     );
     this.registerOutputs({ serviceNames: this.serviceNames });
   }
+}
+
+/** Ranges with the same ports (TCP and UDP of one number) become one Service. */
+function groupByRange(ranges: NodePortRange[]): NodePortRange[][] {
+  const groups = new Map<string, NodePortRange[]>();
+  for (const r of ranges) {
+    const key = `${r.start}-${r.end ?? r.start}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()];
+}
+
+/** "bt-tcp" and "bt-udp" → "bt": the shared prefix of the names, or the first name when there is none. */
+function commonName(names: string[]): string {
+  let prefix = names[0];
+  for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix.replace(/-+$/, "") || names[0];
 }

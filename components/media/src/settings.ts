@@ -6,7 +6,7 @@ export interface MediaAppSettings {
   timezone?: string;
   /** Size of the shared media library in Gi. @default 100 × the profile's storage scale */
   libraryGi?: number;
-  /** BitTorrent listen port, advertised to peers as-is (a node port). @default 32413 */
+  /** BitTorrent listen port, advertised to peers as-is (a node port in the static band 30000–30085, safe from dynamic allocation). @default 30083 */
   torrentPort?: number;
 }
 
@@ -16,7 +16,7 @@ export interface ResolvedMediaSettings {
   torrentPort: number;
 }
 
-export const appSettingDefaults: ResolvedMediaSettings = { timezone: "Etc/UTC", torrentPort: 32413 };
+export const appSettingDefaults: ResolvedMediaSettings = { timezone: "Etc/UTC", torrentPort: 30083 };
 
 /** Fills defaults and validates; errors name `<field>.<key>`. */
 export function resolveMediaSettings(s: MediaAppSettings | undefined, field = "app"): ResolvedMediaSettings {

@@ -56,7 +56,16 @@ export class GatewayCrds extends pulumi.ComponentResource {
             metadata: {
               name: `${c.plural}.${c.group}`,
               labels: { "app.kubernetes.io/managed-by": "keel" },
-              annotations: { "keel.dev/minimal-schema": "true" },
+              annotations: {
+                "keel.dev/minimal-schema": "true",
+                // The API server refuses CRDs in *.k8s.io groups without this approval reference.
+                ...(/(^|\.)k8s\.io$/.test(c.group)
+                  ? {
+                      "api-approved.kubernetes.io":
+                        "https://github.com/kubernetes-sigs/gateway-api/pull/1538",
+                    }
+                  : {}),
+              },
             },
             spec: {
               group: c.group,

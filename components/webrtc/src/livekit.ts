@@ -33,8 +33,10 @@ export function renderLiveKitConfig(c: LiveKitConfigInput): string {
     redis: { address: c.redisAddress },
     rtc: {
       tcp_port: c.rtcTcpPort,
-      port_range_start: c.rtcUdpPortStart,
-      port_range_end: c.rtcUdpPortEnd,
+      // One port: LiveKit multiplexes every participant over it (udp_port); otherwise a range.
+      ...(c.rtcUdpPortStart === c.rtcUdpPortEnd
+        ? { udp_port: c.rtcUdpPortStart }
+        : { port_range_start: c.rtcUdpPortStart, port_range_end: c.rtcUdpPortEnd }),
       use_external_ip: false,
       enable_loopback_candidate: false,
       interfaces: { includes: c.interfaces },

@@ -2,11 +2,15 @@ import { ValidationError, nodePortRange } from "@keel/core";
 
 /** Settings of the WebRTC platform. */
 export interface WebRtcAppSettings {
-  /** LiveKit's ICE/TCP port, advertised as-is (a node port). @default 30881 */
+  /**
+   * LiveKit's ICE/TCP port, advertised as-is (a node port). The defaults sit in the node-port range's
+   * static band (30000–30085), which the API server keeps for fixed ports, so no dynamically allocated
+   * node port can take them. @default 30081
+   */
   rtcTcpPort?: number;
-  /** First port of LiveKit's UDP media range (node ports). @default 31000 */
+  /** First port of LiveKit's UDP media range (node ports); equal to the end for one multiplexed port. @default 30082 */
   rtcUdpPortStart?: number;
-  /** Last port of LiveKit's UDP media range, inclusive. @default 31499 */
+  /** Last port of LiveKit's UDP media range, inclusive. @default 30082 */
   rtcUdpPortEnd?: number;
   /** Network interfaces LiveKit gathers candidates on. @default ["eth0"] */
   rtcInterfaces?: string[];
@@ -29,9 +33,9 @@ export interface WebRtcAppSettings {
 export type ResolvedWebRtcSettings = Required<WebRtcAppSettings>;
 
 export const appSettingDefaults: ResolvedWebRtcSettings = {
-  rtcTcpPort: 30881,
-  rtcUdpPortStart: 31000,
-  rtcUdpPortEnd: 31499,
+  rtcTcpPort: 30081,
+  rtcUdpPortStart: 30082,
+  rtcUdpPortEnd: 30082,
   rtcInterfaces: ["eth0"],
   coturn: true,
   turnRelayMinPort: 49160,

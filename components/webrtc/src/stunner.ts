@@ -59,6 +59,9 @@ export interface StunnerArgs {
  * GatewayConfig, Gateway with a TURN-UDP listener on 3478, UDPRoute to LiveKit) and, since no operator is
  * assumed, stunnerd itself in standalone mode with the equivalent static configuration.
  */
+/** The TURN listener's node port (static band of the node-port range). */
+export const stunnerTurnNodePort = 30078;
+
 export class Stunner extends pulumi.ComponentResource {
   /** The LoadBalancer Service clients reach the TURN listener through. */
   readonly serviceName: pulumi.Output<string>;
@@ -186,7 +189,14 @@ export class Stunner extends pulumi.ComponentResource {
           externalTrafficPolicy: "Local",
           selector: { "app.kubernetes.io/name": "stunnerd", "app.kubernetes.io/part-of": args.partOf },
           ports: [
-            { name: "turn-udp", port: turnListener.port, targetPort: turnListener.port, protocol: "UDP" },
+            {
+              name: "turn-udp",
+              port: turnListener.port,
+              targetPort: turnListener.port,
+              // Fixed, in the static band, so it can never take a port another fixed Service needs.
+              nodePort: stunnerTurnNodePort,
+              protocol: "UDP",
+            },
           ],
         },
       },
