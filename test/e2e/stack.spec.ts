@@ -1,7 +1,17 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { kubectlJson, must, prepareEnvironment, root, run, tempDir } from "./harness";
+import {
+  killApiServer,
+  kubectlJson,
+  must,
+  prepareEnvironment,
+  root,
+  run,
+  runAsync,
+  tempDir,
+  waitFor,
+} from "./harness";
 
 // The real engine against the real API server: preview, up, readiness, PodSecurity, idempotence, secrets
 // in state, unrelated config changes, destroy. Runs in order; each step builds on the previous one.
@@ -124,6 +134,50 @@ describe("the dev stack on a real API server", function () {
     } finally {
       pulumi("config", "rm", "--path", "keel:aiCore.sessionTimeoutHours");
     }
+  });
+
+  it("recovers from the API server dying in the middle of an update, losing nothing", async function () {
+    this.timeout(20 * 60 * 1000);
+    const statefulSets = () =>
+      kubectlJson(env, ["get", "statefulsets", "-n", "ai-core"])
+        .items.map((s: any) => s.metadata.uid)
+        .sort();
+    const before = statefulSets();
+    // Take the media platform out, then put it back while the API server is killed mid-way.
+    pulumi("config", "set", "keel:platforms", JSON.stringify(["aiCore", "osint", "webrtc", "microservices"]));
+    pulumi("up", "--yes", "--skip-preview");
+    pulumi(
+      "config",
+      "set",
+      "keel:platforms",
+      JSON.stringify(["aiCore", "osint", "media", "webrtc", "microservices"]),
+    );
+    const update = runAsync(env, "pulumi", [
+      "up",
+      "--yes",
+      "--skip-preview",
+      "--stack",
+      stack,
+      "--non-interactive",
+    ]);
+    await waitFor(() => run(env, "kubectl", ["get", "namespace", "media"]).status === 0, 120);
+    killApiServer(env);
+    const interrupted = await update.finished(300);
+    expect(interrupted.status, "the interrupted update must not report success").to.not.equal(0);
+
+    // The runbook (README "Recovering an interrupted update"): restart the API server, release the lock,
+    // reconcile state with the cluster, run the update again.
+    must(env, "bash", ["scripts/cluster/up.sh"]);
+    run(env, "pulumi", ["cancel", "--yes", "--stack", stack, "--non-interactive"]);
+    pulumi("refresh", "--yes", "--clear-pending-creates", "--skip-preview");
+    pulumi("up", "--yes", "--skip-preview");
+    pulumi("preview", "--expect-no-changes");
+    const workloads = kubectlJson(env, ["get", "deployments,statefulsets", "-n", "media"]).items;
+    expect(workloads.length).to.be.greaterThan(5);
+    for (const w of workloads) expect(w.status.readyReplicas ?? 0, w.metadata.name).to.equal(w.spec.replicas);
+    expect(statefulSets()).to.deep.equal(before);
+    const secret = kubectlJson(env, ["get", "secret", "postgres-credentials", "-n", "ai-core"]);
+    expect(Buffer.from(secret.data.password, "base64").toString("utf8")).to.equal(password);
   });
 
   it("(f) destroy removes everything; claimed volumes are retained", () => {
