@@ -1,4 +1,5 @@
 export * from "./backup";
+export * from "./backup-policy";
 export * from "./capacity";
 export * from "./certificates";
 export * from "./conventions";

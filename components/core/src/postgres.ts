@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupPolicy, PostgresBackup } from "./backup";
+import { PostgresBackup } from "./backup";
+import { BackupPolicy } from "./backup-policy";
 import { annotations as keys } from "./conventions";
 import { ValidationError, throwIfInvalid } from "./errors";
 import { NetworkPeer } from "./network";

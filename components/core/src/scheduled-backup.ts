@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupPolicy, validateBackupPolicy } from "./backup";
+import { BackupPolicy, validateBackupPolicy } from "./backup-policy";
 import { annotations as keys, appLabels } from "./conventions";
 import { ValidationError, throwIfInvalid } from "./errors";
 import { toPolicyPeer } from "./network";
