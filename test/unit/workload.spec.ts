@@ -239,4 +239,41 @@ describe("Workload", () => {
     expect(pod.containers[0].resources.requests["nvidia.com/gpu"]).to.equal("1");
     expect(pod.nodeSelector).to.deep.equal({ "nvidia.com/gpu.present": "true" });
   });
+
+  it("stores rendered config files in a ConfigMap of its own and rolls pods only when they change", async () => {
+    new Workload(
+      "a",
+      workloadArgs({ configFiles: [{ name: "config", mountPath: "/etc/a", files: { "a.conf": "x=1\n" } }] }),
+    );
+    new Workload(
+      "b",
+      workloadArgs({ configFiles: [{ name: "config", mountPath: "/etc/b", files: { "b.conf": "x=1\n" } }] }),
+    );
+    new Workload(
+      "c",
+      workloadArgs({ configFiles: [{ name: "config", mountPath: "/etc/c", files: { "c.conf": "x=2\n" } }] }),
+    );
+    const res = await settle();
+    const cm = get(res, "ConfigMap", "a-config").inputs;
+    expect(cm.metadata.name).to.equal("a-config");
+    expect(cm.data).to.deep.equal({ "a.conf": "x=1\n" });
+    const pod = (n: string) => get(res, "Deployment", n).inputs.spec.template;
+    expect(pod("a").spec.volumes).to.deep.include({ name: "config", configMap: { name: "a-config" } });
+    const hash = (n: string) => pod(n).metadata.annotations["keel.dev/config-hash"];
+    expect(hash("a")).to.match(/^[0-9a-f]{16}$/);
+    expect(hash("a")).to.equal(hash("b"));
+    expect(hash("a")).to.not.equal(hash("c"));
+  });
+
+  it("mounts a named ConfigMap as it is, without a config hash", async () => {
+    new Workload(
+      "d",
+      workloadArgs({ configFiles: [{ name: "config", mountPath: "/etc/d", configMapName: "shared" }] }),
+    );
+    const res = await settle();
+    expect(ofType(res, "ConfigMap")).to.deep.equal([]);
+    const template = get(res, "Deployment", "d").inputs.spec.template;
+    expect(template.spec.volumes).to.deep.include({ name: "config", configMap: { name: "shared" } });
+    expect(template.metadata.annotations["keel.dev/config-hash"]).to.equal(undefined);
+  });
 });

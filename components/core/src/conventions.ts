@@ -9,6 +9,7 @@ export const annotations = {
   dbPools: "keel.dev/db-pools",
   backupOf: "keel.dev/backup-of",
   backupRetention: "keel.dev/backup-retention",
+  configHash: "keel.dev/config-hash",
 } as const;
 
 export const namespaceLabels = {

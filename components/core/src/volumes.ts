@@ -38,11 +38,19 @@ export interface ScratchVolume {
 }
 
 /** Files rendered by the program (non-secret), mounted from a ConfigMap. */
-export interface ConfigFiles {
-  name: string;
-  mountPath: string;
-  configMapName: pulumi.Input<string>;
-}
+export type ConfigFiles = { name: string; mountPath: string } & (
+  | {
+      /** An existing ConfigMap. */
+      configMapName: pulumi.Input<string>;
+    }
+  | {
+      /**
+       * Rendered files (name → content). The Workload stores them in a ConfigMap `<app>-<name>` and rolls
+       * its pods when the content changes (`keel.dev/config-hash`).
+       */
+      files: Record<string, string>;
+    }
+);
 
 /** Files from a Secret (keys, certificates, config with credentials). */
 export interface SecretFiles {

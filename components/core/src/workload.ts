@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { annotations as keys, appLabels, exemptionKey, selectorLabels } from "./conventions";
@@ -294,13 +295,23 @@ export class Workload extends pulumi.ComponentResource {
           )
         : [];
 
+    // Rendered config files get a ConfigMap of their own; named ConfigMaps are mounted as they are.
+    const configMapNames = (args.configFiles ?? []).map((v) =>
+      "files" in v
+        ? new k8s.core.v1.ConfigMap(
+            `${name}-${v.name}`,
+            { metadata: meta(`-${v.name}`), data: v.files },
+            child,
+          ).metadata.name
+        : v.configMapName,
+    );
     const scratch: ScratchVolume[] = [{ name: "tmp", mountPath: "/tmp" }, ...(args.scratchVolumes ?? [])];
     const volumes: k8s.types.input.core.v1.Volume[] = [
       ...scratch.map((v) => ({
         name: v.name,
         emptyDir: { sizeLimit: v.sizeLimit ?? "64Mi", ...(v.medium ? { medium: v.medium } : {}) },
       })),
-      ...(args.configFiles ?? []).map((v) => ({ name: v.name, configMap: { name: v.configMapName } })),
+      ...(args.configFiles ?? []).map((v, i) => ({ name: v.name, configMap: { name: configMapNames[i] } })),
       ...(args.secretFiles ?? []).map((v) => ({ name: v.name, secret: { secretName: v.secretName } })),
       ...(args.sharedVolumes ?? []).map((v) => ({
         name: v.name,
@@ -398,7 +409,7 @@ export class Workload extends pulumi.ComponentResource {
         : {}),
     };
     const template = {
-      metadata: { labels, annotations: args.podAnnotations ?? {} },
+      metadata: { labels, annotations: { ...renderedConfigHash(args.configFiles), ...args.podAnnotations } },
       spec: podSpec,
     };
 
@@ -529,4 +540,22 @@ export class Workload extends pulumi.ComponentResource {
 
     this.registerOutputs({ serviceName: this.serviceName });
   }
+}
+
+/**
+ * A short hash over every rendered config file, as a pod annotation: a config change rolls the pods, an
+ * unchanged config leaves them alone (the files are rendered deterministically).
+ */
+function renderedConfigHash(configFiles: ConfigFiles[] | undefined): Record<string, string> {
+  const texts = (configFiles ?? []).flatMap((v) =>
+    "files" in v
+      ? Object.keys(v.files)
+          .sort()
+          .map((k) => v.files[k])
+      : [],
+  );
+  if (texts.length === 0) return {};
+  const hash = createHash("sha256");
+  for (const t of texts) hash.update(t);
+  return { [keys.configHash]: hash.digest("hex").slice(0, 16) };
 }

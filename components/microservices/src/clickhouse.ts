@@ -5,12 +5,9 @@ import {
   ResourceSpec,
   ScheduledBackup,
   Workload,
-  appLabels,
   parseMemory,
 } from "@keel/core";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 
 /**
  * The server settings (config.d), rendered in a fixed order: memory bounded by the container limit (80 %),
@@ -100,18 +97,6 @@ export class ClickHouse extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: {
-          name: "clickhouse-config",
-          namespace: args.namespace,
-          labels: appLabels("clickhouse", args.partOf),
-        },
-        data: { "keel.xml": conf },
-      },
-      { parent: this },
-    );
     const ping = { http: { path: "/ping", port: 8123 } };
     const server = new Workload(
       name,
@@ -156,16 +141,13 @@ export class ClickHouse extends pulumi.ComponentResource {
           {
             name: "config",
             mountPath: "/etc/clickhouse-server/config.d",
-            configMapName: configMap.metadata.name,
+            files: { "keel.xml": conf },
           },
         ],
         critical: true,
         terminationGracePeriodSeconds: 120,
         allowFrom: [...(args.allowFrom ?? []), { app: "clickhouse-backup", ports: [9000] }],
         annotations: { "keel.dev/database": `${args.partOf}/clickhouse` },
-        podAnnotations: {
-          "keel.dev/config-hash": createHash("sha256").update(conf).digest("hex").slice(0, 16),
-        },
       },
       { parent: this, protect: args.protect ?? false },
     );

@@ -5,12 +5,9 @@ import {
   ResourceSpec,
   ScheduledBackup,
   Workload,
-  appLabels,
   parseMemory,
 } from "@keel/core";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 
 /** Heap and page cache for a memory limit: 40 % heap (Xms = Xmx), 30 % page cache, the rest native and OS. */
 export function neo4jMemory(memoryLimitBytes: number): { heapMb: number; pageCacheMb: number } {
@@ -112,18 +109,6 @@ export class Neo4j extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: {
-          name: "neo4j-config",
-          namespace: args.namespace,
-          labels: appLabels("neo4j", args.partOf),
-        },
-        data: { "neo4j.conf": conf },
-      },
-      { parent: this },
-    );
     const bolt = { tcp: { port: 7687 } };
     const server = new Workload(
       name,
@@ -160,14 +145,11 @@ export class Neo4j extends pulumi.ComponentResource {
           { name: "logs", mountPath: "/logs", sizeLimit: "512Mi" },
           { name: "run", mountPath: "/var/lib/neo4j/run", sizeLimit: "16Mi" },
         ],
-        configFiles: [{ name: "config", mountPath: "/config", configMapName: configMap.metadata.name }],
+        configFiles: [{ name: "config", mountPath: "/config", files: { "neo4j.conf": conf } }],
         critical: true,
         terminationGracePeriodSeconds: 120,
         allowFrom: [...(args.allowFrom ?? []), { app: "neo4j-backup", ports: [7687] }],
         annotations: { "keel.dev/database": `${args.partOf}/neo4j` },
-        podAnnotations: {
-          "keel.dev/config-hash": createHash("sha256").update(conf).digest("hex").slice(0, 16),
-        },
       },
       { parent: this, protect: args.protect ?? false },
     );

@@ -1,15 +1,5 @@
-import {
-  ConfigFiles,
-  GeneratedSecret,
-  NetworkPeer,
-  ResourceSpec,
-  Workload,
-  appLabels,
-  parseMemory,
-} from "@keel/core";
-import * as k8s from "@pulumi/kubernetes";
+import { ConfigFiles, GeneratedSecret, NetworkPeer, ResourceSpec, Workload, parseMemory } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 
 /** Settings OpenCTI needs from its broker: 512 MiB messages and a 24 h consumer acknowledgement timeout. */
 export const openctiBrokerSettings = { maxMessageSize: 536870912, consumerTimeoutMs: 86400000 } as const;
@@ -77,20 +67,8 @@ export class RabbitMQ extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: {
-          name: "rabbitmq-config",
-          namespace: args.namespace,
-          labels: appLabels("rabbitmq", args.partOf),
-        },
-        data: { "10-keel.conf": conf },
-      },
-      { parent: this },
-    );
     const configFiles: ConfigFiles[] = [
-      { name: "config", mountPath: "/etc/rabbitmq/conf.d", configMapName: configMap.metadata.name },
+      { name: "config", mountPath: "/etc/rabbitmq/conf.d", files: { "10-keel.conf": conf } },
     ];
     const diagnostics = (check: string) => ({ exec: { command: ["rabbitmq-diagnostics", "-q", check] } });
     const server = new Workload(
@@ -133,9 +111,6 @@ export class RabbitMQ extends pulumi.ComponentResource {
         critical: true,
         terminationGracePeriodSeconds: 60,
         allowFrom: args.allowFrom,
-        podAnnotations: {
-          "keel.dev/config-hash": createHash("sha256").update(conf).digest("hex").slice(0, 16),
-        },
       },
       { parent: this, protect: args.protect ?? false },
     );

@@ -1,7 +1,5 @@
-import { ResourceSpec, SecretKeyRef, Workload, appLabels, exemptionKey } from "@keel/core";
-import * as k8s from "@pulumi/kubernetes";
+import { ResourceSpec, SecretKeyRef, Workload, exemptionKey } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
-import { configHash } from "./render";
 
 /** Ranges a TURN relay must never reach unless explicitly allowed (RFC 1918, loopback, link-local, CGNAT...). */
 export const deniedPeerRanges = [
@@ -79,18 +77,6 @@ export class Coturn extends pulumi.ComponentResource {
   constructor(name: string, args: CoturnArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keel:webrtc:Coturn", name, {}, opts);
     const conf = renderTurnserverConf(args.config);
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: {
-          name: "coturn-config",
-          namespace: args.namespace,
-          labels: appLabels("coturn", args.partOf),
-        },
-        data: { "turnserver.conf": conf },
-      },
-      { parent: this },
-    );
     const turn = { tcp: { port: 3478 } };
     new Workload(
       name,
@@ -117,7 +103,7 @@ export class Coturn extends pulumi.ComponentResource {
         runAsUser: 65534,
         hostNetwork: { reason: coturnExceptionReason },
         capabilities: { add: ["NET_ADMIN"], reason: coturnExceptionReason },
-        configFiles: [{ name: "config", mountPath: "/etc/coturn", configMapName: configMap.metadata.name }],
+        configFiles: [{ name: "config", mountPath: "/etc/coturn", files: { "turnserver.conf": conf } }],
         scratchVolumes: [{ name: "turndb", mountPath: "/var/lib/coturn", sizeLimit: "16Mi" }],
         terminationGracePeriodSeconds: 60,
         allowFrom: [{ cidr: "0.0.0.0/0" }],
@@ -126,7 +112,6 @@ export class Coturn extends pulumi.ComponentResource {
         annotations: {
           [exemptionKey("host-ports")]: coturnExceptionReason,
         },
-        podAnnotations: { "keel.dev/config-hash": configHash(conf) },
       },
       { parent: this },
     );

@@ -5,11 +5,9 @@ import {
   ResourceSpec,
   SecretKeyRef,
   Workload,
-  appLabels,
 } from "@keel/core";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { configHash, stableYaml } from "./render";
+import { stableYaml } from "./render";
 
 /** The non-secret LiveKit settings: how media reaches it and where its routing state lives. */
 export interface LiveKitConfigInput {
@@ -87,18 +85,6 @@ export class LiveKit extends pulumi.ComponentResource {
       child,
     );
     const config = renderLiveKitConfig(args.config);
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: {
-          name: "livekit-config",
-          namespace: args.namespace,
-          labels: appLabels("livekit", args.partOf),
-        },
-        data: { "livekit.yaml": config },
-      },
-      child,
-    );
     const health = { http: { path: "/", port: 7880 } };
     const server = new Workload(
       name,
@@ -126,7 +112,7 @@ export class LiveKit extends pulumi.ComponentResource {
         env: {},
         fieldEnv: { NODE_IP: "status.hostIP" },
         secretEnv: { LIVEKIT_KEYS: this.keys.ref("keys"), REDIS_PASSWORD: args.redisPassword },
-        configFiles: [{ name: "config", mountPath: "/etc/livekit", configMapName: configMap.metadata.name }],
+        configFiles: [{ name: "config", mountPath: "/etc/livekit", files: { "livekit.yaml": config } }],
         critical: true,
         // Lets rooms drain: participants move to other nodes before the process exits.
         terminationGracePeriodSeconds: 300,
@@ -136,7 +122,6 @@ export class LiveKit extends pulumi.ComponentResource {
           // ICE connectivity checks and media go to clients wherever they are.
           { cidr: "0.0.0.0/0" },
         ],
-        podAnnotations: { "keel.dev/config-hash": configHash(config) },
       },
       child,
     );

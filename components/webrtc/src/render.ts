@@ -1,5 +1,3 @@
-import { createHash } from "crypto";
-
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /** Sorts object keys recursively so the same settings always render the same bytes (no false diffs). */
@@ -18,11 +16,6 @@ function sortKeys(value: Json): Json {
 /** Deterministic JSON. */
 export function stableJson(value: Json): string {
   return JSON.stringify(sortKeys(value), null, 2) + "\n";
-}
-
-/** A short content hash for a pod annotation that rolls pods when their config changes. */
-export function configHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 function scalar(v: Json): string {

@@ -1,7 +1,7 @@
 import { NetworkPeer, ResourceSpec, SecretKeyRef, Workload, appLabels, exemptionKey } from "@keel/core";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { configHash, stableYaml } from "./render";
+import { stableYaml } from "./render";
 
 /** The TURN listener STUNner exposes (Gateway listener and stunnerd listener alike). */
 export const turnListener = { name: "udp-listener", port: 3478, protocol: "TURN-UDP" } as const;
@@ -131,14 +131,6 @@ export class Stunner extends pulumi.ComponentResource {
     );
 
     const config = renderStunnerdConfig(args.config);
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: { name: "stunnerd-config", namespace: args.namespace, labels },
-        data: { "stunnerd.conf": config },
-      },
-      child,
-    );
     const health = (path: string) => ({ http: { path, port: 8086 } });
     new Workload(
       `${name}-stunnerd`,
@@ -163,11 +155,10 @@ export class Stunner extends pulumi.ComponentResource {
         ],
         fieldEnv: { STUNNER_ADDR: "status.podIP" },
         secretEnv: { STUNNER_SHARED_SECRET: args.sharedSecret },
-        configFiles: [{ name: "config", mountPath: "/etc/stunnerd", configMapName: configMap.metadata.name }],
+        configFiles: [{ name: "config", mountPath: "/etc/stunnerd", files: { "stunnerd.conf": config } }],
         terminationGracePeriodSeconds: 60,
         allowFrom: [{ cidr: "0.0.0.0/0" }],
         egressTo: [{ app: "livekit" }, ...args.config.peerCidrs.map((cidr): NetworkPeer => ({ cidr }))],
-        podAnnotations: { "keel.dev/config-hash": configHash(config) },
       },
       child,
     );
