@@ -3,6 +3,7 @@ import {
   ConnectionConsumer,
   checkConnectionBudget,
   exemptionKey,
+  namespaceBudget,
   GeneratedSecret,
   Demand,
   ImageResolver,
@@ -14,11 +15,8 @@ import {
   ValidationError,
   WebIngress,
   Workload,
-  formatCpu,
-  formatMemory,
   standardProbes,
   throwIfInvalid,
-  totalDemand,
 } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
 import { AiCoreAppSettings, resolveAppSettings } from "./settings";
@@ -106,18 +104,6 @@ export function aiCoreDemand(args: AiCoreArgs): Demand[] {
   ];
 }
 
-/** A namespace budget covering the demand plus a quarter for rolling updates. */
-export function budgetFor(demands: Demand[]) {
-  const t = totalDemand(demands);
-  const Gi = 1024 ** 3;
-  const pods = demands.reduce((n, d) => n + d.replicas, 0);
-  return {
-    requests: { cpu: formatCpu(t.requestsCpu * 1.25), memory: formatMemory(t.requestsMemoryGi * Gi * 1.25) },
-    limits: { cpu: formatCpu(t.limitsCpu * 1.25), memory: formatMemory(t.limitsMemoryGi * Gi * 1.25) },
-    pods: pods * 2 + 5,
-  };
-}
-
 /**
  * The AI voice-assistant core: orchestrator, Keycloak, PostgreSQL, Redis and, with a GPU, speech-to-text
  * and text-to-speech services with their models on volumes.
@@ -145,7 +131,7 @@ export class AiCore extends pulumi.ComponentResource {
 
     const ns = new Namespace(
       `${name}-ns`,
-      { namespaceName: args.namespace ?? "ai-core", budget: budgetFor(aiCoreDemand(args)) },
+      { namespaceName: args.namespace ?? "ai-core", budget: namespaceBudget(aiCoreDemand(args)) },
       child,
     );
     const namespace = ns.name;

@@ -81,14 +81,17 @@ export function checkCapacity(capacity: Capacity, demands: Demand[]): Validation
   return problems;
 }
 
-/** A namespace budget: the demand plus a quarter for rolling updates and surges, and the storage it claims. */
-export function namespaceBudget(demands: Demand[], storageGi: number) {
+/**
+ * A namespace budget: the demand plus a quarter for rolling updates and surges, and the storage it claims
+ * (without `storageGi` the Namespace default applies).
+ */
+export function namespaceBudget(demands: Demand[], storageGi?: number) {
   const t = totalDemand(demands);
   const pods = demands.reduce((n, d) => n + d.replicas, 0);
   return {
     requests: { cpu: formatCpu(t.requestsCpu * 1.25), memory: formatMemory(t.requestsMemoryGi * Gi * 1.25) },
     limits: { cpu: formatCpu(t.limitsCpu * 1.25), memory: formatMemory(t.limitsMemoryGi * Gi * 1.25) },
     pods: pods * 2 + 5,
-    storage: `${Math.max(10, Math.ceil(storageGi * 1.25))}Gi`,
+    ...(storageGi === undefined ? {} : { storage: `${Math.max(10, Math.ceil(storageGi * 1.25))}Gi` }),
   };
 }
