@@ -4,6 +4,7 @@ import {
   Demand,
   ImageResolver,
   IngressTls,
+  ValidationError,
   checkCapacity,
   sizingProfile,
   throwIfInvalid,
@@ -18,7 +19,7 @@ import {
 import { Osint, OsintArgs, osintDemand, validateOsintArgs } from "@keel/osint";
 import { WebRtc, WebRtcArgs, validateWebRtcArgs, webrtcDemand } from "@keel/webrtc";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "./config";
+import { PlatformName, StackConfig, platformNames } from "./config";
 
 /** Secret config values (set with `pulumi config set --secret`). */
 export interface StackSecrets {
@@ -122,6 +123,12 @@ function microservicesArgs(
   };
 }
 
+/** Validates a platform's arguments (throwing with every problem) and returns its demand. */
+function checked<A>(args: A, validate: (a: A) => ValidationError[], demand: (a: A) => Demand[]): Demand[] {
+  throwIfInvalid(validate(args));
+  return demand(args);
+}
+
 /**
  * Registers every enabled platform. All checks that can fail (capacity, per-platform validation) run before
  * the first resource is registered.
@@ -130,32 +137,19 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
   const images = new ImageResolver(cfg.imageRegistry, cfg.images);
   // The CA is only a placeholder in the arguments until it exists; demand needs no TLS.
   const placeholderTls: IngressTls = { mode: "acme", clusterIssuer: "none" };
-  const demands: Demand[] = [];
-  if (cfg.platforms.includes("aiCore")) {
-    const args = aiCoreArgs(cfg, images, placeholderTls);
-    throwIfInvalid(validateAiCoreArgs(args));
-    demands.push(...aiCoreDemand(args));
-  }
-  if (cfg.platforms.includes("osint")) {
-    const args = osintArgs(cfg, images, placeholderTls, secrets);
-    throwIfInvalid(validateOsintArgs(args));
-    demands.push(...osintDemand(args));
-  }
-  if (cfg.platforms.includes("media")) {
-    const args = mediaArgs(cfg, images, placeholderTls);
-    throwIfInvalid(validateMediaArgs(args));
-    demands.push(...mediaDemand(args));
-  }
-  if (cfg.platforms.includes("webrtc")) {
-    const args = webrtcArgs(cfg, images, placeholderTls);
-    throwIfInvalid(validateWebRtcArgs(args));
-    demands.push(...webrtcDemand(args));
-  }
-  if (cfg.platforms.includes("microservices")) {
-    const args = microservicesArgs(cfg, images, placeholderTls, secrets);
-    throwIfInvalid(validateMicroservicesArgs(args));
-    demands.push(...microservicesDemand(args));
-  }
+  const preflight: Record<PlatformName, () => Demand[]> = {
+    aiCore: () => checked(aiCoreArgs(cfg, images, placeholderTls), validateAiCoreArgs, aiCoreDemand),
+    osint: () => checked(osintArgs(cfg, images, placeholderTls, secrets), validateOsintArgs, osintDemand),
+    media: () => checked(mediaArgs(cfg, images, placeholderTls), validateMediaArgs, mediaDemand),
+    webrtc: () => checked(webrtcArgs(cfg, images, placeholderTls), validateWebRtcArgs, webrtcDemand),
+    microservices: () =>
+      checked(
+        microservicesArgs(cfg, images, placeholderTls, secrets),
+        validateMicroservicesArgs,
+        microservicesDemand,
+      ),
+  };
+  const demands = platformNames.filter((p) => cfg.platforms.includes(p)).flatMap((p) => preflight[p]());
   throwIfInvalid(checkCapacity(cfg.capacity, demands));
 
   const outputs: StackOutputs = { namespaces: {}, endpoints: {}, generatedSecrets: {}, images: images.all() };
