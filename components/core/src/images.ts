@@ -49,6 +49,31 @@ export const imageCatalog = {
   aiService: { repository: "ghcr.io/santaclaude/ai-service", tag: "2.0.0" },
   auditSink: { repository: "ghcr.io/santaclaude/audit-sink-service", tag: "2.0.0" },
   messageQueue: { repository: "ghcr.io/santaclaude/message-queue-service", tag: "2.0.0" },
+  // Matrix (Synapse with workers behind HAProxy, PgBouncer, Element, Synapse Admin, group calls)
+  synapse: { repository: "ghcr.io/element-hq/synapse", tag: "v1.151.0" },
+  haproxy: { repository: "docker.io/library/haproxy", tag: "3.2.8-alpine" },
+  pgbouncer: { repository: "ghcr.io/cloudnative-pg/pgbouncer", tag: "1.25.0" },
+  elementWeb: { repository: "ghcr.io/element-hq/element-web", tag: "v1.12.6" },
+  synapseAdmin: { repository: "docker.io/awesometechnologies/synapse-admin", tag: "0.11.1" },
+  lkJwtService: { repository: "ghcr.io/element-hq/lk-jwt-service", tag: "0.6.1" },
+  rclone: { repository: "docker.io/rclone/rclone", tag: "1.71.2" },
+  // Lawful intercept: the site's own builds of the LI forks (override repository/tag per site)
+  synapseLi: { repository: "registry.matrix-li.internal/synapse-li", tag: "1.151.0-li.1" },
+  elementWebLi: { repository: "registry.matrix-li.internal/element-web-li", tag: "1.12.6-li.1" },
+  synapseAdminLi: { repository: "registry.matrix-li.internal/synapse-admin-li", tag: "0.11.1-li.1" },
+  keyVault: { repository: "registry.matrix-li.internal/key-vault", tag: "1.0.0" },
+  // Antivirus: clamd, and scan workers as a stdlib-only script on a pinned Python
+  clamav: { repository: "docker.io/clamav/clamav", tag: "1.5.1" },
+  python: { repository: "docker.io/library/python", tag: "3.13.9-slim-bookworm" },
+  // Monitoring
+  prometheus: { repository: "quay.io/prometheus/prometheus", tag: "v3.7.3" },
+  alertmanager: { repository: "quay.io/prometheus/alertmanager", tag: "v0.29.0" },
+  blackboxExporter: { repository: "quay.io/prometheus/blackbox-exporter", tag: "v0.27.0" },
+  grafana: { repository: "docker.io/grafana/grafana", tag: "12.2.1" },
+  loki: { repository: "docker.io/grafana/loki", tag: "3.5.7" },
+  alloy: { repository: "docker.io/grafana/alloy", tag: "v1.11.3" },
+  postgresExporter: { repository: "quay.io/prometheuscommunity/postgres-exporter", tag: "v0.18.1" },
+  redisExporter: { repository: "docker.io/oliver006/redis_exporter", tag: "v1.80.0" },
 } as const satisfies Record<string, PinnedImage>;
 
 export type ImageKey = keyof typeof imageCatalog;

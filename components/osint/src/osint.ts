@@ -1,5 +1,6 @@
 import {
   BackupPolicy,
+  checkConnectionBudget,
   ConnectionConsumer,
   Demand,
   GeneratedSecret,
@@ -7,25 +8,24 @@ import {
   ImageResolver,
   IngressTls,
   Namespace,
+  namespaceBudget,
   NetworkPeer,
+  ObjectStore,
   Postgres,
   Redis,
   SecretKeyRef,
   SizingProfile,
+  standardProbes,
+  throwIfInvalid,
   ValidationError,
   WebIngress,
   Workload,
-  checkConnectionBudget,
-  namespaceBudget,
-  standardProbes,
-  throwIfInvalid,
 } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { Elasticsearch } from "./elasticsearch";
 import { Kibana } from "./kibana";
 import { Neo4j, neo4jBoltThreads } from "./neo4j";
-import { ObjectStore } from "./object-store";
 import { RabbitMQ } from "./rabbitmq";
 import { OsintAppSettings, ResolvedOsintSettings, resolveOsintSettings } from "./settings";
 import { OsintComponent, baseStorageGi, osintSize } from "./sizes";

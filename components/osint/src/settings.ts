@@ -1,5 +1,4 @@
-import { ValidationError } from "@keel/core";
-import { ObjectStoreBackend, objectStoreBackends } from "./object-store-backends";
+import { ObjectStoreBackend, objectStoreBackends, ValidationError } from "@keel/core";
 
 /**
  * Application settings of the OSINT services. Pools and batch sizes are bounded here and passed to the

@@ -1,7 +1,6 @@
 export * from "./coturn";
 export * from "./crds";
 export * from "./livekit";
-export * from "./render";
 export * from "./settings";
 export * from "./sizes";
 export * from "./stunner";

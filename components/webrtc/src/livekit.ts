@@ -4,10 +4,10 @@ import {
   NodePortServices,
   ResourceSpec,
   SecretKeyRef,
+  stableYaml,
   Workload,
 } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
-import { stableYaml } from "./render";
 
 /** The non-secret LiveKit settings: how media reaches it and where its routing state lives. */
 export interface LiveKitConfigInput {

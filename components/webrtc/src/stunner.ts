@@ -1,7 +1,14 @@
-import { NetworkPeer, ResourceSpec, SecretKeyRef, Workload, appLabels, exemptionKey } from "@keel/core";
+import {
+  appLabels,
+  exemptionKey,
+  NetworkPeer,
+  ResourceSpec,
+  SecretKeyRef,
+  stableYaml,
+  Workload,
+} from "@keel/core";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { stableYaml } from "./render";
 
 /** The TURN listener STUNner exposes (Gateway listener and stunnerd listener alike). */
 export const turnListener = { name: "udp-listener", port: 3478, protocol: "TURN-UDP" } as const;

@@ -1,4 +1,7 @@
-import { ImageKey, Probes, ScratchVolume, SecretKeyRef } from "@keel/core";
+import { ImageKey } from "./images";
+import { Probes } from "./probes";
+import { ScratchVolume } from "./volumes";
+import { SecretKeyRef } from "./volumes";
 
 /** S3-compatible servers the object store can run (MinIO no longer ships community images). */
 export const objectStoreBackends = ["rustfs", "versitygw"] as const;

@@ -1,12 +1,9 @@
-import {
-  GeneratedSecret,
-  ImageResolver,
-  NetworkPeer,
-  ResourceSpec,
-  ValidationError,
-  Workload,
-  throwIfInvalid,
-} from "@keel/core";
+import { ValidationError, throwIfInvalid } from "./errors";
+import { ImageResolver } from "./images";
+import { NetworkPeer } from "./network";
+import { ResourceSpec } from "./resources";
+import { GeneratedSecret } from "./secrets";
+import { Workload } from "./workload";
 import * as pulumi from "@pulumi/pulumi";
 import { ObjectStoreBackend, objectStoreBackends, s3Backends } from "./object-store-backends";
 
@@ -53,7 +50,16 @@ export class ObjectStore extends pulumi.ComponentResource {
   readonly credentials: GeneratedSecret;
 
   constructor(name: string, args: ObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("keel:osint:ObjectStore", name, {}, opts);
+    // Moved from @keel/osint so Matrix media shares it; the alias keeps existing stacks' URNs.
+    super(
+      "keel:core:ObjectStore",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [{ type: "keel:osint:ObjectStore" }, ...(opts?.aliases ?? [])],
+      },
+    );
     throwIfInvalid(validateObjectStoreArgs(args));
     const app = args.appName ?? "s3";
     const backend = s3Backends[args.backend ?? "rustfs"];

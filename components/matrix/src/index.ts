@@ -1,0 +1,2 @@
+export * from "./antivirus";
+export * from "./config";
