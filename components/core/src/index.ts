@@ -11,6 +11,7 @@ export * from "./network";
 export * from "./node-ports";
 export * from "./object-store";
 export * from "./object-store-backends";
+export * from "./pgbouncer";
 export * from "./postgres";
 export * from "./postgres-tuning";
 export * from "./probes";

@@ -40,6 +40,13 @@ export interface PostgresArgs {
   extraDatabases?: { database: string; user: string }[];
   /** Extra initdb arguments, e.g. Synapse's `--encoding=UTF8 --lc-collate=C --lc-ctype=C`. @default "--encoding=UTF8" */
   initdbArgs?: string;
+  /**
+   * Publish every table for logical replication (e.g. to a lawful-intercept replica): sets
+   * `wal_level=logical` and creates a REPLICATION role that may read the database's tables. DDL and sequences
+   * are not replicated by PostgreSQL; the subscriber must apply schema changes and copy sequences itself.
+   * @default undefined
+   */
+  publication?: { name: string; user: string };
   /** Who may connect on 5432 (the backup job is always allowed). @default [] */
   allowFrom?: NetworkPeer[];
   /** Scheduled dumps with retention. */
@@ -69,6 +76,33 @@ export function extraDatabasesInitScript(databases: { database: string; user: st
   return lines.join("\n") + "\n";
 }
 
+/**
+ * The init script that creates the replication role and a publication of all tables; tables created later
+ * (by the application's migrations) are in the publication and readable by the role through default
+ * privileges.
+ */
+export function publicationInitScript(p: {
+  name: string;
+  user: string;
+  database: string;
+  owner: string;
+}): string {
+  return [
+    "#!/bin/bash",
+    "set -euo pipefail",
+    `psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -v pw="$${passwordEnv(p.user)}" <<'SQL'`,
+    `CREATE ROLE ${p.user} WITH REPLICATION LOGIN PASSWORD :'pw';`,
+    `GRANT CONNECT ON DATABASE ${p.database} TO ${p.user};`,
+    `GRANT USAGE ON SCHEMA public TO ${p.user};`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${p.user};`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${p.owner} IN SCHEMA public GRANT SELECT ON TABLES TO ${p.user};`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${p.owner} IN SCHEMA public GRANT SELECT ON SEQUENCES TO ${p.user};`,
+    `CREATE PUBLICATION ${p.name} FOR ALL TABLES;`,
+    "SQL",
+    "",
+  ].join("\n");
+}
+
 function passwordEnv(user: string): string {
   return `${user.toUpperCase()}_PASSWORD`;
 }
@@ -90,6 +124,12 @@ export function validatePostgresArgs(args: PostgresArgs): ValidationError[] {
   const identifiers = [
     ["database", args.database],
     ["user", args.user],
+    ...(args.publication
+      ? [
+          ["publication.name", args.publication.name],
+          ["publication.user", args.publication.user],
+        ]
+      : []),
     ...(args.extraDatabases ?? []).flatMap((d, i) => [
       [`extraDatabases[${i}].database`, d.database],
       [`extraDatabases[${i}].user`, d.user],
@@ -144,6 +184,7 @@ export class Postgres extends pulumi.ComponentResource {
         generate: {
           password: { length: 32 },
           ...Object.fromEntries(extra.map((d) => [`${d.user}-password`, { length: 32 }])),
+          ...(args.publication ? { [`${args.publication.user}-password`]: { length: 32 } } : {}),
         },
         derive: ({ password }) => ({
           url: pulumi.interpolate`postgresql://${args.user}:${password}@${app}.${args.namespace}.svc:5432/${args.database}`,
@@ -153,17 +194,27 @@ export class Postgres extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const initFiles: Record<string, string> = {
+      ...(extra.length > 0 ? { "10-extra-databases.sh": extraDatabasesInitScript(extra) } : {}),
+      ...(args.publication
+        ? {
+            "20-publication.sh": publicationInitScript({
+              ...args.publication,
+              database: args.database,
+              owner: args.user,
+            }),
+          }
+        : {}),
+    };
     const initScripts =
-      extra.length > 0
+      Object.keys(initFiles).length > 0
         ? new k8s.core.v1.ConfigMap(
             `${name}-initdb`,
-            {
-              metadata: { name: `${app}-initdb`, namespace: args.namespace },
-              data: { "10-extra-databases.sh": extraDatabasesInitScript(extra) },
-            },
+            { metadata: { name: `${app}-initdb`, namespace: args.namespace }, data: initFiles },
             { parent: this },
           )
         : undefined;
+    const replicationUsers = args.publication ? [args.publication.user] : [];
 
     const check = {
       exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", args.user, "-d", args.database] },
@@ -181,7 +232,12 @@ export class Postgres extends pulumi.ComponentResource {
         partOf: args.partOf,
         kind: "StatefulSet",
         image: args.image,
-        args: postgresArgs(tuning),
+        args: [
+          ...postgresArgs(tuning),
+          ...(args.publication
+            ? ["-c", "wal_level=logical", "-c", "max_replication_slots=10", "-c", "max_wal_senders=10"]
+            : []),
+        ],
         resources: args.resources,
         probes,
         bootSeconds: Math.min(detectionSeconds(probes.startup), 120),
@@ -195,7 +251,10 @@ export class Postgres extends pulumi.ComponentResource {
         secretEnv: {
           POSTGRES_PASSWORD: this.credentials.ref("password"),
           ...Object.fromEntries(
-            extra.map((d) => [passwordEnv(d.user), this.credentials.ref(`${d.user}-password`)]),
+            [...extra.map((d) => d.user), ...replicationUsers].map((user) => [
+              passwordEnv(user),
+              this.credentials.ref(`${user}-password`),
+            ]),
           ),
         },
         configFiles: initScripts
