@@ -2,7 +2,6 @@ import { ImageResolver, IngressTls, parseMemory, sizingProfile } from "@keel/cor
 import {
   Microservices,
   MicroservicesArgs,
-  playwrightVersion,
   renderClickhouseConfig,
   validateMicroservicesArgs,
 } from "@keel/microservices";
@@ -58,11 +57,12 @@ describe("the microservices platform", () => {
     }
   });
 
-  it("runs the browser pool on Playwright's noble image as pwuser, /dev/shm in memory, zombies reaped by PID 1", () => {
+  it("runs the prebuilt browser pool as pwuser, /dev/shm in memory, zombies reaped by PID 1, nothing fetched at start", () => {
     const pod = get(res, "Deployment", "microservices-browser-pool").inputs.spec.template.spec;
     const c = pod.containers[0];
-    expect(c.image).to.match(/^mcr\.microsoft\.com\/playwright:v1\.5\d\.\d+-noble$/);
-    expect(c.command).to.include(`playwright@${playwrightVersion(c.image)}`);
+    expect(c.image).to.equal("ghcr.io/santaclaude/browser-pool-service:2.0.0");
+    expect(c.command).to.equal(undefined);
+    expect(JSON.stringify(c.env)).not.to.match(/NPM_|npx/);
     expect(c.securityContext.runAsUser).to.equal(1001);
     expect(pod.shareProcessNamespace).to.equal(true);
     const shm = pod.volumes.find((v: any) => v.name === "dshm");
@@ -74,7 +74,6 @@ describe("the microservices platform", () => {
   it("refuses a /dev/shm that the memory limit cannot hold", () => {
     const problems = validateMicroservicesArgs(args({ app: { browserShmGi: 4 } }));
     expect(problems.map((p) => p.field)).to.deep.equal(["browserPool.resources.limits.memory"]);
-    expect(playwrightVersion("mcr.microsoft.com/playwright:v1.58.0-noble")).to.equal("1.58.0");
   });
 
   it("pins ClickHouse 26.3, runs it as uid 101, probes /ping on 8123 and bounds its memory", () => {

@@ -45,7 +45,8 @@ export const imageCatalog = {
   coturn: { repository: "docker.io/coturn/coturn", tag: "4.9.0-alpine" },
   // Microservices
   clickhouse: { repository: "docker.io/clickhouse/clickhouse-server", tag: "26.3.4.11" },
-  playwright: { repository: "mcr.microsoft.com/playwright", tag: "v1.58.0-noble" },
+  // The seed's browser-pool-service: built on mcr.microsoft.com/playwright:v1.58.0-noble, browsers included.
+  browserPool: { repository: "ghcr.io/santaclaude/browser-pool-service", tag: "2.0.0" },
   aiService: { repository: "ghcr.io/santaclaude/ai-service", tag: "2.0.0" },
   auditSink: { repository: "ghcr.io/santaclaude/audit-sink-service", tag: "2.0.0" },
   messageQueue: { repository: "ghcr.io/santaclaude/message-queue-service", tag: "2.0.0" },

@@ -73,11 +73,10 @@ export function validateMicroservicesArgs(args: MicroservicesArgs): ValidationEr
       ...validateBrowserPoolArgs({
         namespace: "x",
         partOf: "x",
-        image: args.images.image("playwright"),
+        image: args.images.image("browserPool"),
         resources: microservicesSize(args.sizing, "browserPool"),
         autoscaling: microservicesScaling.browserPool,
         shmGi: app.browserShmGi,
-        npmRegistry: app.npmRegistry,
         allowFrom: [],
       }).map((p) => new ValidationError(`browserPool.${p.field}`, p.problem)),
     );
@@ -291,11 +290,10 @@ export class Microservices extends pulumi.ComponentResource {
       {
         namespace,
         partOf,
-        image: args.images.image("playwright"),
+        image: args.images.image("browserPool"),
         resources: size("browserPool"),
         autoscaling: microservicesScaling.browserPool,
         shmGi: app.browserShmGi,
-        npmRegistry: app.npmRegistry,
         allowFrom: [{ app: "ai-service" }],
       },
       child,

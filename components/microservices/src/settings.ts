@@ -16,8 +16,6 @@ export interface MicroservicesAppSettings {
   auditBatchSize?: number;
   /** Memory-backed /dev/shm of each browser pod in Gi (Chromium needs more than Docker's 64 MiB). @default 1 */
   browserShmGi?: number;
-  /** npm registry the browser pool fetches the Playwright server package from (a mirror when air-gapped). @default "https://registry.npmjs.org/" */
-  npmRegistry?: string;
 }
 
 export type ResolvedMicroservicesSettings = Required<MicroservicesAppSettings>;
@@ -30,10 +28,9 @@ export const appSettingDefaults: ResolvedMicroservicesSettings = {
   auditRetentionDays: 90,
   auditBatchSize: 500,
   browserShmGi: 1,
-  npmRegistry: "https://registry.npmjs.org/",
 };
 
-const ranges: Record<Exclude<keyof MicroservicesAppSettings, "npmRegistry">, [number, number]> = {
+const ranges: Record<keyof MicroservicesAppSettings, [number, number]> = {
   aiServiceHttpPoolSize: [1, 1000],
   redisPoolSize: [1, 200],
   sessionTtlMinutes: [1, 10080],
@@ -54,12 +51,6 @@ export function resolveMicroservicesSettings(
     if (!Number.isInteger(v) || v < min || v > max) {
       throw new ValidationError(`${field}.${key}`, `must be an integer from ${min} to ${max}, got ${v}`);
     }
-  }
-  if (
-    typeof merged.npmRegistry !== "string" ||
-    !/^https?:\/\/[a-z0-9.-]+(:\d+)?(\/\S*)?$/.test(merged.npmRegistry)
-  ) {
-    throw new ValidationError(`${field}.npmRegistry`, `must be an http(s) URL, got "${merged.npmRegistry}"`);
   }
   return merged;
 }
