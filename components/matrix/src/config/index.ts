@@ -1,2 +1,10 @@
-// Filled in by the matrix work; kept as a module so the package index stays stable.
-export {};
+export * from "./database";
+export * from "./element";
+export * from "./haproxy";
+export * from "./homeserver";
+export * from "./json";
+export * from "./logging";
+export * from "./pools";
+export * from "./process";
+export * from "./routes";
+export * from "./workers";
