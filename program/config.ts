@@ -9,6 +9,7 @@ import {
   validatePinnedImage,
 } from "@keel/core";
 import { AiCoreAppSettings, appSettingDefaults, resolveAppSettings } from "@keel/ai-core";
+import { MatrixAppSettings, matrixSettingKeys, resolveMatrixSettings } from "@keel/matrix";
 import { MediaAppSettings, appSettingDefaults as mediaDefaults, resolveMediaSettings } from "@keel/media";
 import {
   MicroservicesAppSettings,
@@ -19,7 +20,7 @@ import { OsintAppSettings, appSettingDefaults as osintDefaults, resolveOsintSett
 import { WebRtcAppSettings, appSettingDefaults as webrtcDefaults, resolveWebRtcSettings } from "@keel/webrtc";
 
 /** Platforms a stack can enable. */
-export const platformNames = ["aiCore", "osint", "media", "webrtc", "microservices"] as const;
+export const platformNames = ["aiCore", "osint", "media", "webrtc", "microservices", "matrix"] as const;
 export type PlatformName = (typeof platformNames)[number];
 
 export const tlsModes = ["selfSigned", "provided", "acme"] as const;
@@ -46,6 +47,7 @@ export interface StackConfig {
   media: MediaAppSettings;
   webrtc: WebRtcAppSettings;
   microservices: MicroservicesAppSettings;
+  matrix: MatrixAppSettings;
 }
 
 /** Every key with its default; `undefined` means required. */
@@ -69,6 +71,7 @@ const defaults: { [K in keyof StackConfig]: StackConfig[K] | undefined } = {
   media: {},
   webrtc: {},
   microservices: {},
+  matrix: {},
 };
 
 /** Keys read from secret config, not from `keel:*` plain values. */
@@ -299,6 +302,9 @@ export function parseStackConfig(raw: Raw): StackConfig {
     "keel:microservices",
   );
 
+  const matrix = object("matrix", get("matrix"), matrixSettingKeys) as MatrixAppSettings;
+  resolveMatrixSettings(matrix, sizing, "keel:matrix");
+
   return {
     platforms,
     domain,
@@ -319,6 +325,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     media,
     webrtc,
     microservices,
+    matrix,
   };
 }
 

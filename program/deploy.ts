@@ -9,6 +9,7 @@ import {
   sizingProfile,
   throwIfInvalid,
 } from "@keel/core";
+import { Matrix, MatrixArgs, MatrixCalls, matrixDemand, validateMatrixArgs } from "@keel/matrix";
 import { Media, MediaArgs, mediaDemand, validateMediaArgs } from "@keel/media";
 import {
   Microservices,
@@ -123,6 +124,19 @@ function microservicesArgs(
   };
 }
 
+function matrixArgs(cfg: StackConfig, images: ImageResolver, tls: IngressTls): MatrixArgs {
+  return {
+    ...common(cfg, images, tls),
+    secretRotation: cfg.secretRotation,
+    fastStorageClass: cfg.storageClasses.fast,
+    bulkStorageClass: cfg.storageClasses.bulk,
+    backup: cfg.backup,
+    protectData: cfg.protectData,
+    airGapped: cfg.airGapped,
+    app: cfg.matrix,
+  };
+}
+
 /** Validates a platform's arguments (throwing with every problem) and returns its demand. */
 function checked<A>(args: A, validate: (a: A) => ValidationError[], demand: (a: A) => Demand[]): Demand[] {
   throwIfInvalid(validate(args));
@@ -148,6 +162,7 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
         validateMicroservicesArgs,
         microservicesDemand,
       ),
+    matrix: () => checked(matrixArgs(cfg, images, placeholderTls), validateMatrixArgs, matrixDemand),
   };
   const demands = platformNames.filter((p) => cfg.platforms.includes(p)).flatMap((p) => preflight[p]());
   throwIfInvalid(checkCapacity(cfg.capacity, demands));
@@ -185,8 +200,23 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
     outputs.namespaces.media = media.namespace;
     for (const [app, url] of Object.entries(media.urls)) outputs.endpoints[app] = url;
   }
+  let calls: MatrixCalls | undefined;
   if (cfg.platforms.includes("webrtc")) {
-    const webrtc = new WebRtc("webrtc", webrtcArgs(cfg, images, tls));
+    const webrtc = new WebRtc("webrtc", {
+      ...webrtcArgs(cfg, images, tls),
+      // Matrix's token service creates rooms through LiveKit's API.
+      livekitClients: cfg.platforms.includes("matrix")
+        ? [{ app: "lk-jwt-service", namespace: "matrix" }]
+        : [],
+    });
+    calls = {
+      livekitUrl: webrtc.livekitUrl.replace(/^https:/, "wss:"),
+      livekitNamespace: "webrtc",
+      apiKey: webrtc.livekitApiKey,
+      apiSecret: webrtc.livekitApiSecret,
+      turnUris: webrtc.turnUris,
+      turnSharedSecret: webrtc.turnSharedSecret,
+    };
     outputs.namespaces.webrtc = webrtc.namespace;
     if (webrtc.turnNamespace) outputs.namespaces.turn = webrtc.turnNamespace;
     outputs.endpoints.livekit = webrtc.livekitUrl;
@@ -197,6 +227,19 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
     outputs.namespaces.microservices = micro.namespace;
     outputs.endpoints.ai = micro.aiUrl;
     outputs.generatedSecrets.microservices = micro.secretNames;
+  }
+  if (cfg.platforms.includes("matrix")) {
+    const matrix = new Matrix("matrix", {
+      ...matrixArgs(cfg, images, tls),
+      caCertificate: outputs.caCertificate,
+      calls,
+    });
+    outputs.namespaces.matrix = matrix.namespace;
+    if (matrix.liNamespace) outputs.namespaces.matrixLi = matrix.liNamespace;
+    outputs.endpoints.matrix = matrix.urls.homeserver;
+    outputs.endpoints.element = matrix.urls.element;
+    outputs.endpoints.synapseAdmin = matrix.urls.admin;
+    outputs.generatedSecrets.matrix = matrix.secretNames;
   }
   return outputs;
 }

@@ -20,6 +20,9 @@ export async function installMocks(preview = false): Promise<void> {
         if (args.type === "random:index/randomPassword:RandomPassword") {
           state.result = `generated-${args.name}-Zq8vK2mXw9`;
         }
+        if (args.type === "random:index/randomBytes:RandomBytes") {
+          state.base64 = Buffer.alloc(args.inputs.length ?? 32, args.name).toString("base64");
+        }
         if (args.type.startsWith("tls:")) {
           state.privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${args.name}\n-----END PRIVATE KEY-----`;
           state.certPem = `-----BEGIN CERTIFICATE-----\n${args.name}\n-----END CERTIFICATE-----`;

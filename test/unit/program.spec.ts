@@ -127,7 +127,7 @@ for (const stack of ["dev", "prod"] as const) {
       for (const db of dbs) {
         const id = db.inputs.metadata.annotations["keel.dev/database"];
         const job = ofType(res, "CronJob").find(
-          (j) => j.inputs.metadata.annotations["keel.dev/backup-of"] === id,
+          (j) => j.inputs.metadata.annotations?.["keel.dev/backup-of"] === id,
         );
         expect(job, id).to.exist;
         expect(Number(job!.inputs.metadata.annotations["keel.dev/backup-retention"])).to.be.greaterThan(0);

@@ -137,12 +137,23 @@ describe("Workload", () => {
     expect(get(res, "PodDisruptionBudget", "api-pdb")).to.exist;
   });
 
-  it("refuses autoscaling for StatefulSets", () => {
+  it("refuses autoscaling for StatefulSets with data, allows it for stateless ones (stable names only)", () => {
+    const data = [{ name: "data", mountPath: "/data", size: "1Gi", storageClass: "fast" }];
     const problems = validateWorkloadArgs(
       "s",
-      workloadArgs({ kind: "StatefulSet", autoscaling: { minReplicas: 1, maxReplicas: 3 } }),
+      workloadArgs({
+        kind: "StatefulSet",
+        autoscaling: { minReplicas: 1, maxReplicas: 3 },
+        persistentVolumes: data,
+      }),
     );
     expect(problems.map((p) => p.field)).to.deep.equal(["autoscaling"]);
+    expect(
+      validateWorkloadArgs(
+        "s",
+        workloadArgs({ kind: "StatefulSet", autoscaling: { minReplicas: 1, maxReplicas: 3 } }),
+      ),
+    ).to.deep.equal([]);
   });
 
   it("allows ingress only from named peers on exposed ports, and egress only where declared", async () => {

@@ -1,5 +1,6 @@
 export * from "./backup";
 export * from "./backup-policy";
+export * from "./batch-job";
 export * from "./capacity";
 export * from "./certificates";
 export * from "./conventions";

@@ -49,6 +49,8 @@ export interface PostgresArgs {
   publication?: { name: string; user: string };
   /** Who may connect on 5432 (the backup job is always allowed). @default [] */
   allowFrom?: NetworkPeer[];
+  /** Where the server may connect, e.g. a logical-replication subscriber to its publisher. @default [] */
+  egressTo?: NetworkPeer[];
   /** Scheduled dumps with retention. */
   backup: BackupPolicy;
   /** Protect the server from `pulumi destroy` (prod). @default false */
@@ -279,6 +281,7 @@ export class Postgres extends pulumi.ComponentResource {
         critical: true,
         terminationGracePeriodSeconds: 120,
         allowFrom: [...(args.allowFrom ?? []), { app: `${app}-backup` }],
+        egressTo: args.egressTo,
         annotations: {
           [keys.database]: this.databaseId,
           [keys.dbMaxConnections]: String(maxConnections),

@@ -38,7 +38,12 @@ export interface ScratchVolume {
 }
 
 /** Files rendered by the program (non-secret), mounted from a ConfigMap. */
-export type ConfigFiles = { name: string; mountPath: string } & (
+export type ConfigFiles = {
+  name: string;
+  mountPath: string;
+  /** Mount one file of the ConfigMap at `mountPath` (e.g. a config.json inside an app directory). @default undefined */
+  subPath?: string;
+} & (
   | {
       /** An existing ConfigMap. */
       configMapName: pulumi.Input<string>;

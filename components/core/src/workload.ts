@@ -116,6 +116,11 @@ export interface WorkloadArgs {
   shareProcessNamespace?: boolean;
   /** At most one replica per node (required pod anti-affinity), e.g. for node-port media servers. @default false */
   oneReplicaPerNode?: boolean;
+  /**
+   * A StatefulSet's headless Service lists pods before they are ready, so peers resolve each other while
+   * starting (e.g. Synapse's replication); client traffic still checks readiness itself. @default false
+   */
+  publishNotReadyAddresses?: boolean;
   /** @default 30 */
   terminationGracePeriodSeconds?: number;
   /** Deployment strategy; forced to Recreate with RWO volumes. @default "RollingUpdate" */
@@ -190,8 +195,14 @@ export function validateWorkloadArgs(name: string, args: WorkloadArgs): Validati
   }
   const hpa = args.autoscaling;
   if (hpa) {
-    if (kind !== "Deployment") {
-      problems.push(new ValidationError("autoscaling", "only stateless Deployments autoscale"));
+    // StatefulSets without data may scale: they exist for stable pod names (e.g. Synapse's readers).
+    if (kind !== "Deployment" && (args.persistentVolumes?.length ?? 0) > 0) {
+      problems.push(
+        new ValidationError(
+          "autoscaling",
+          "only stateless workloads autoscale; this one has persistentVolumes",
+        ),
+      );
     }
     if (!(hpa.minReplicas >= 1 && hpa.maxReplicas >= hpa.minReplicas)) {
       problems.push(
@@ -324,7 +335,12 @@ export class Workload extends pulumi.ComponentResource {
     ];
     const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
       ...scratch.map((v) => ({ name: v.name, mountPath: v.mountPath })),
-      ...(args.configFiles ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
+      ...(args.configFiles ?? []).map((v) => ({
+        name: v.name,
+        mountPath: v.mountPath,
+        readOnly: true,
+        ...(v.subPath ? { subPath: v.subPath } : {}),
+      })),
       ...(args.secretFiles ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
       ...[...persistent, ...(args.sharedVolumes ?? [])].map((v) => ({
         name: v.name,
@@ -419,7 +435,7 @@ export class Workload extends pulumi.ComponentResource {
         metadata: meta(),
         spec: {
           ...(kind === "StatefulSet"
-            ? { clusterIP: "None", publishNotReadyAddresses: false }
+            ? { clusterIP: "None", publishNotReadyAddresses: args.publishNotReadyAddresses ?? false }
             : { type: "ClusterIP" }),
           selector,
           ports: exposed.map((p) => ({
@@ -525,7 +541,7 @@ export class Workload extends pulumi.ComponentResource {
         {
           metadata: meta(),
           spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: workload.metadata.name },
+            scaleTargetRef: { apiVersion: "apps/v1", kind, name: workload.metadata.name },
             minReplicas: a.minReplicas,
             maxReplicas: a.maxReplicas,
             metrics: [

@@ -4,6 +4,7 @@ import {
   ImageResolver,
   IngressTls,
   Namespace,
+  NetworkPeer,
   Redis,
   SizingProfile,
   ValidationError,
@@ -38,6 +39,8 @@ export interface WebRtcArgs {
   ingressSkipAwait?: boolean;
   /** Bump to rotate every generated secret (the TURN secret and LiveKit keys included). @default 0 */
   secretRotation?: number;
+  /** More peers allowed to LiveKit's API and signalling port, e.g. Matrix's lk-jwt-service. @default [] */
+  livekitClients?: NetworkPeer[];
   /** Ports, coturn, CRDs. @default see WebRtcAppSettings */
   app?: WebRtcAppSettings;
 }
@@ -95,6 +98,9 @@ export class WebRtc extends pulumi.ComponentResource {
   readonly turnUris: string[];
   /** The shared TURN secret (secret output) for other platforms' TURN REST credentials. */
   readonly turnSharedSecret: pulumi.Output<string>;
+  /** LiveKit's API key and secret (secret outputs), for token services in other namespaces (lk-jwt-service). */
+  readonly livekitApiKey: pulumi.Output<string>;
+  readonly livekitApiSecret: pulumi.Output<string>;
   /** Names of the generated Secrets (never their values). */
   readonly secretNames: pulumi.Output<string[]>;
 
@@ -175,12 +181,15 @@ export class WebRtc extends pulumi.ComponentResource {
           interfaces: s.rtcInterfaces,
         },
         redisPassword: redis.passwordRef(),
-        allowFrom: [{ namespace: ingressNs }],
+        allowFrom: [{ namespace: ingressNs }, ...(args.livekitClients ?? [])],
         mediaRelays: [{ app: "stunnerd" }],
         rotation,
       },
       { parent: this, dependsOn: [redis] },
     );
+
+    this.livekitApiKey = livekit.keys.values["api-key"];
+    this.livekitApiSecret = livekit.keys.values["api-secret"];
 
     const crds = s.installCrds ? new GatewayCrds(`${name}-crds`, {}, child).crds : [];
     const stunner = new Stunner(

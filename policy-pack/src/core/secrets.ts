@@ -89,8 +89,9 @@ export function looksLikeKeyMaterial(value: string, minLength: number, minEntrop
 export function secretAssignmentsIn(text: string): string[] {
     const keys: string[] = [];
     for (const line of text.split("\n")) {
-        const match = /^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*(?::|=)\s*["']?([^"'#\s][^"'#]*?)["']?\s*(?:#.*)?$/.exec(line);
+        const match = /^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*(?::|=)\s*["']?([^"'#\s][^"'#]*?)["']?\s*,?\s*(?:#.*)?$/.exec(line);
         const redis = /^\s*(requirepass|masterauth)\s+["']?([^"'\s]+)/.exec(line);
+        // JSON lines may end in a comma: `"passwordReset": false,` assigns a boolean, not a credential.
         if (match && isSecretLikeName(match[1]!) && !isPlaceholderValue(match[2]!)) {
             keys.push(match[1]!);
         } else if (redis && !isPlaceholderValue(redis[2]!)) {

@@ -143,6 +143,16 @@ export const CASES: RuleCase[] = [
         ],
     },
     {
+        rule: "configmap-secret", title: "JSON config: a boolean under a password-like key is not a credential, a string is",
+        mutate: o => {
+            const data = find(o, "ConfigMap", "api-config").data as Record<string, string>;
+            data["config.json"] = '{\n  "UIFeature.passwordReset": false,\n  "admin_password": "hunter2-Real",\n  "brand": "Element"\n}\n';
+        },
+        expect: [
+            { kind: "ConfigMap", name: "api-config", message: "data.config.json sets 'admin_password' to a literal credential: move it to a Secret and reference it with secretKeyRef or a secret volume" },
+        ],
+    },
+    {
         rule: "configmap-secret", title: "git-crypt key as binaryData",
         mutate: o => { find(o, "ConfigMap", "api-config").binaryData = { key: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v" }; },
         expect: [{ kind: "ConfigMap", name: "api-config", message: "binaryData.key holds binary data that looks like key material: move it to a Secret and reference it with secretKeyRef or a secret volume" }],
