@@ -47,7 +47,9 @@ export interface AntivirusArgs {
   namespace: pulumi.Input<string>;
   /** `app.kubernetes.io/part-of`. @default "matrix" */
   partOf?: string;
+  /** Replicas and sizes of clamd and the workers. */
   sizing: SizingProfile;
+  /** Resolves the pinned `clamav` and `python` images (private registry applied). */
   images: ImageResolver;
   /** The homeserver's `server_name` (origin of local media). */
   serverName: string;
