@@ -197,7 +197,18 @@ class FakeRedis {
     return `${id}-0`;
   }
 
+  /** Drops every connection and all data, as a Redis restart without persistence would. */
+  restart() {
+    for (const sock of this.sockets) sock.destroy();
+    this.streams.clear();
+    this.groups.clear();
+  }
+
+  private readonly sockets = new Set<net.Socket>();
+
   private serve(sock: net.Socket) {
+    this.sockets.add(sock);
+    sock.on("close", () => this.sockets.delete(sock));
     let buf = Buffer.alloc(0);
     let authed = false;
     sock.on("error", () => undefined);
@@ -757,6 +768,36 @@ print(json.dumps([worker.run_once() for _ in range(5)]))
         ]);
         expect(redis.groups.get("av:scan/av-workers")!.pending.size).to.equal(0);
         expect(logs).to.contain("stopping after the current job");
+      } finally {
+        proc.kill("SIGKILL");
+      }
+    });
+
+    it("reconnects and re-creates its consumer group after Redis loses everything", async function () {
+      this.timeout(20000);
+      synapse.media.set("afterRestart", Buffer.from("plain text"));
+      const proc = spawn("python3", [path.join(dir, "av_scan_worker.py")], {
+        env: {
+          ...process.env,
+          ...workerEnv(redis, clamd, synapse, { AV_HEALTH_PORT: String(await freePort()) }),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let logs = "";
+      proc.stdout!.on("data", (d) => (logs += d));
+      proc.stderr!.on("data", (d) => (logs += d));
+      try {
+        for (let i = 0; i < 50 && !redis.groups.has("av:scan/av-workers"); i++) await wait(100);
+        expect(redis.groups.has("av:scan/av-workers"), logs).to.equal(true);
+        redis.restart();
+        redis.add("av:scan", ["media_id", "afterRestart", "origin", "example.org", "size", "10"]);
+        for (let i = 0; i < 80 && redis.entries("av:results").length === 0; i++) await wait(100);
+        expect(
+          redis.entries("av:results").map((r) => r.media_id),
+          logs,
+        ).to.deep.equal(["afterRestart"]);
+        expect(logs).to.contain("queue unavailable");
+        expect(logs.split("created consumer group av-workers on av:scan").length - 1).to.equal(2);
       } finally {
         proc.kill("SIGKILL");
       }

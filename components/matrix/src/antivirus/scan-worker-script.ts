@@ -281,6 +281,7 @@ def main():
             backoff = 1.0
         except (OSError, ProtocolError, RespError, ValueError) as e:
             worker.connected = False
+            worker.group_ready = False  # re-created if the stream was lost (NOGROUP)
             worker.redis.close()
             log.warning("queue unavailable (%s); retrying in %.0fs", e, backoff)
             deadline = time.monotonic() + backoff
