@@ -1,2 +1,6 @@
-// Filled in by the matrix work; kept as a module so the package index stays stable.
-export {};
+export * from "./antivirus";
+export * from "./args";
+export * from "./clamav-conf";
+export * from "./scan-worker-script";
+export * from "./sizes";
+export * from "./synapse-module";
