@@ -1,6 +1,7 @@
 import { renderAvCheckerModule, renderClamdRunScript, renderScanWorkerScript } from "@keel/matrix";
 import { expect } from "chai";
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
+import { createHmac } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -398,6 +399,8 @@ describe("the Matrix antivirus: Python scripts, run for real", function () {
       .flatMap((s) => s.match(/^(?:import|from) [\w.]+/gm) ?? [])
       .map((l) => l.split(" ")[1].split(".")[0]);
     const stdlib = [
+      "hashlib",
+      "hmac",
       "http",
       "json",
       "logging",
@@ -411,6 +414,23 @@ describe("the Matrix antivirus: Python scripts, run for real", function () {
       "urllib",
     ];
     expect(imports.filter((m) => m !== "synapse" && !stdlib.includes(m))).to.deep.equal([]);
+  });
+
+  it("signs shared-secret admin registration exactly as Synapse verifies it (HMAC-SHA1, NUL-separated)", async () => {
+    const out = await runPython(
+      dir,
+      String.raw`
+import json
+import av_scan_worker as w
+print(json.dumps([w.registration_mac("reg-secret", "n0nce", "av-quarantine", "pa55", True),
+                  w.registration_mac("reg-secret", "n0nce", "av-quarantine", "pa55", False)]))
+`,
+    );
+    const mac = (admin: string) =>
+      createHmac("sha1", "reg-secret")
+        .update(["n0nce", "av-quarantine", "pa55", admin].join("\0"))
+        .digest("hex");
+    expect(out).to.deep.equal([mac("admin"), mac("notadmin")]);
   });
 
   it("encodes and decodes RESP2 exactly (both scripts carry the same protocol code)", async () => {

@@ -284,10 +284,20 @@ export class Antivirus extends pulumi.ComponentResource {
           AV_HTTP_TIMEOUT_SECONDS: String(httpTimeoutSeconds),
           AV_SYNAPSE_MEDIA_URL: args.synapseMediaUrl,
           AV_SYNAPSE_ADMIN_URL: args.synapseAdminUrl,
+          ...(args.adminLogin ? { AV_SYNAPSE_ADMIN_USER: args.adminLogin.user ?? "av-quarantine" } : {}),
           AV_FAIL_MODE: r.failClosed ? "closed" : "open",
           AV_HEALTH_PORT: String(scanWorkerHealthPort),
         },
-        secretEnv: { AV_REDIS_PASSWORD: args.queue.passwordRef, AV_SYNAPSE_ADMIN_TOKEN: args.adminTokenRef },
+        secretEnv: {
+          AV_REDIS_PASSWORD: args.queue.passwordRef,
+          ...(args.adminTokenRef ? { AV_SYNAPSE_ADMIN_TOKEN: args.adminTokenRef } : {}),
+          ...(args.adminLogin
+            ? {
+                AV_SYNAPSE_ADMIN_PASSWORD: args.adminLogin.passwordRef,
+                AV_SYNAPSE_REGISTRATION_SECRET: args.adminLogin.registrationSecretRef,
+              }
+            : {}),
+        },
         fieldEnv: { AV_CONSUMER: "metadata.name" },
         configFiles: [
           {

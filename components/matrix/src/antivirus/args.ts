@@ -90,8 +90,16 @@ export interface AntivirusArgs {
   synapseAdminUrl: string;
   /** The Synapse pods the workers download from and quarantine through (with ports). */
   synapsePeers: NetworkPeer[];
-  /** A Synapse admin access token (for quarantine and authenticated media downloads). */
-  adminTokenRef: SecretKeyRef;
+  /**
+   * A Synapse admin access token (for quarantine and authenticated media downloads). @default undefined
+   * (then `adminLogin` is required)
+   */
+  adminTokenRef?: SecretKeyRef;
+  /**
+   * The workers' own admin user instead of a token: registered on first start through Synapse's
+   * registration shared secret, logged in with its generated password afterwards. @default undefined
+   */
+  adminLogin?: { user?: string; passwordRef: SecretKeyRef; registrationSecretRef: SecretKeyRef };
   /** The Synapse processes that load the module and connect to clamd. @default [] */
   scanClients?: NetworkPeer[];
 }
@@ -297,7 +305,7 @@ export function validateAntivirusArgs(args: AntivirusArgs): ValidationError[] {
       "name the Synapse pods (and ports) the workers download media from and quarantine through",
     );
   }
-  if (!args.adminTokenRef?.key)
-    fail("adminTokenRef", "is required (a Synapse admin access token's Secret and key)");
+  if (!args.adminTokenRef?.key && !(args.adminLogin?.passwordRef?.key && args.adminLogin.registrationSecretRef?.key))
+    fail("adminTokenRef", "or adminLogin is required (a Synapse admin token, or a password and the registration secret)");
   return problems;
 }

@@ -16,6 +16,8 @@ export function renderScanWorkerScript(): string {
   return (
     String.raw`#!/usr/bin/env python3
 """keel antivirus scan worker: Redis stream -> Synapse media -> clamd -> quarantine (stdlib only)."""
+import hashlib
+import hmac
 import http.server
 import json
 import logging
@@ -37,6 +39,36 @@ log = logging.getLogger("av-scan-worker")
 
 MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 SERVER_NAME = re.compile(r"^[A-Za-z0-9.-]{1,255}(:[0-9]{1,5})?$")
+
+
+def registration_mac(secret, nonce, user, password, admin=True):
+    """Synapse's shared-secret registration MAC: HMAC-SHA1 over nonce, user, password, admin flag."""
+    mac = hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha1)
+    mac.update(nonce.encode("utf-8") + b"\x00" + user.encode("utf-8") + b"\x00" + password.encode("utf-8") + b"\x00")
+    mac.update(b"admin" if admin else b"notadmin")
+    return mac.hexdigest()
+
+
+def obtain_admin_token(opener, c):
+    """Registers the worker's admin user on first start (shared secret), or logs it in afterwards."""
+    def call(path, body=None):
+        req = urllib.request.Request(
+            c.admin_url + path, data=None if body is None else json.dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json", "User-Agent": "keel-av-scan-worker"},
+            method="GET" if body is None else "POST")
+        with opener.open(req, timeout=c.http_timeout) as response:
+            return json.loads(response.read().decode("utf-8"))
+    try:
+        nonce = call("/_synapse/admin/v1/register")["nonce"]
+        return call("/_synapse/admin/v1/register", {
+            "nonce": nonce, "username": c.admin_user, "password": c.admin_password, "admin": True,
+            "mac": registration_mac(c.registration_secret, nonce, c.admin_user, c.admin_password)})["access_token"]
+    except urllib.error.HTTPError as e:
+        if e.code != 400:  # 400 M_USER_IN_USE: registered by an earlier start
+            raise
+    return call("/_matrix/client/v3/login", {
+        "type": "m.login.password", "identifier": {"type": "m.id.user", "user": c.admin_user},
+        "password": c.admin_password})["access_token"]
 
 
 class NotYetAvailable(Exception):
@@ -61,7 +93,11 @@ class Config:
         self.clamd_timeout = float(env.get("AV_CLAMD_TIMEOUT_SECONDS", "120"))
         self.media_url = env["AV_SYNAPSE_MEDIA_URL"].rstrip("/")
         self.admin_url = env["AV_SYNAPSE_ADMIN_URL"].rstrip("/")
-        self.admin_token = env["AV_SYNAPSE_ADMIN_TOKEN"]
+        # A token, or the worker's own admin user registered with Synapse's registration secret.
+        self.admin_token = env.get("AV_SYNAPSE_ADMIN_TOKEN", "")
+        self.admin_user = env.get("AV_SYNAPSE_ADMIN_USER", "av-quarantine")
+        self.admin_password = env.get("AV_SYNAPSE_ADMIN_PASSWORD", "")
+        self.registration_secret = env.get("AV_SYNAPSE_REGISTRATION_SECRET", "")
         self.http_timeout = float(env.get("AV_HTTP_TIMEOUT_SECONDS", "60"))
         self.fail_closed = env.get("AV_FAIL_MODE", "closed") == "closed"
         self.consumer = env.get("AV_CONSUMER") or env.get("HOSTNAME") or socket.gethostname()
@@ -204,6 +240,8 @@ class Worker:
         self.ack(entry_id)
 
     def _request(self, url, data=None):
+        if not self.config.admin_token:
+            self.config.admin_token = obtain_admin_token(self.opener, self.config)
         headers = {"Authorization": "Bearer " + self.config.admin_token, "User-Agent": "keel-av-scan-worker"}
         if data is not None:
             headers["Content-Type"] = "application/json"
