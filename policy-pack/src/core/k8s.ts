@@ -1,3 +1,6 @@
+import { Outcome, perElement, readOr } from "./unknown";
+import type { Violation } from "./rule";
+
 /**
  * Plain Kubernetes object shapes, as read from YAML or from Pulumi resource inputs.
  * Every field is optional: rules must treat input as untrusted and read it with optional chaining.
@@ -259,9 +262,28 @@ export function mainContainers(pod: PodSpec | undefined): Container[] {
     return pod ? asArray<Container>(pod.containers).filter(isRecord) : [];
 }
 
-/** "container 'x'" or "init container 'x'", the way messages name containers. */
+/**
+ * Checks every container of a pod spec (init containers first) on its own: a value unknown at preview in one
+ * container becomes one advisory about that value, and the other containers are still checked.
+ */
+export function perContainer<T extends Outcome>(pod: PodSpec | undefined, check: (container: Container, init: boolean) => T[]): Array<T | Violation> {
+    if (!pod) {
+        return [];
+    }
+    return [
+        ...perElement<unknown, T>(() => pod.initContainers, c => (isRecord(c) ? check(c as Container, true) : [])),
+        ...perElement<unknown, T>(() => pod.containers, c => (isRecord(c) ? check(c as Container, false) : [])),
+    ];
+}
+
+/** `perContainer` over the main containers only. */
+export function perMainContainer<T extends Outcome>(pod: PodSpec | undefined, check: (container: Container) => T[]): Array<T | Violation> {
+    return pod ? perElement<unknown, T>(() => pod.containers, c => (isRecord(c) ? check(c as Container) : [])) : [];
+}
+
+/** "container 'x'" or "init container 'x'", the way messages name containers (a name unknown at preview is "?"). */
 export function describeContainer(c: Container, init: boolean): string {
-    return `${init ? "init container" : "container"} '${asString(c.name) ?? "?"}'`;
+    return `${init ? "init container" : "container"} '${readOr(() => asString(c.name), undefined) ?? "?"}'`;
 }
 
 /** Declared replicas of a workload (1 when unset); undefined for DaemonSets, Jobs and CronJobs. */

@@ -2,7 +2,7 @@ import {
     K8sObject, LONG_RUNNING_KINDS, POD_WORKLOAD_KINDS, StringMap, annotationsOf, asNumber, asString, declaredReplicas, isRecord,
     kindOf, labelsOf, nameOf, namespaceOf, specOf,
 } from "./k8s";
-import { readOr } from "./unknown";
+import { UnknownValueLike, isUnknownValueError, readOr } from "./unknown";
 
 /**
  * Every object of a stack, indexed once by kind and by namespace so that stack rules stay linear.
@@ -15,6 +15,7 @@ export class StackIndex {
     private readonly namespaceObjects = new Map<string, K8sObject>();
     private readonly identity = new Map<K8sObject, { kind: string; namespace: string; name: string }>();
     private hpaByTarget?: Map<string, K8sObject[]>;
+    private readonly hpaUnknown = new Map<string, UnknownValueLike>();
 
     constructor(objects: readonly K8sObject[]) {
         this.objects = objects;
@@ -106,17 +107,36 @@ export class StackIndex {
 
     /** HorizontalPodAutoscalers whose scaleTargetRef names the workload (same namespace, kind and name). */
     autoscalersOf(workload: K8sObject): readonly K8sObject[] {
+        const byTarget = this.autoscalerIndex();
+        return byTarget.get(targetKey(this.namespaceOf(workload), this.kindOf(workload), this.nameOf(workload))) ?? [];
+    }
+
+    /** The unknown value that hides the target of some HorizontalPodAutoscaler of the namespace at preview, if any. */
+    unknownAutoscalerIn(namespace: string): UnknownValueLike | undefined {
+        this.autoscalerIndex();
+        return this.hpaUnknown.get(namespace);
+    }
+
+    private autoscalerIndex(): Map<string, K8sObject[]> {
         if (!this.hpaByTarget) {
             this.hpaByTarget = new Map();
             for (const hpa of this.ofKind("HorizontalPodAutoscaler")) {
-                const ref = readOr(() => specOf(hpa).scaleTargetRef, undefined);
-                if (isRecord(ref)) {
-                    const key = targetKey(this.namespaceOf(hpa), asString(ref.kind) ?? "", asString(ref.name) ?? "");
-                    push(this.hpaByTarget, key, hpa);
+                try {
+                    const ref = specOf(hpa).scaleTargetRef;
+                    if (isRecord(ref)) {
+                        const key = targetKey(this.namespaceOf(hpa), asString(ref.kind) ?? "", asString(ref.name) ?? "");
+                        push(this.hpaByTarget, key, hpa);
+                    }
+                } catch (err) {
+                    if (!isUnknownValueError(err)) {
+                        throw err;
+                    }
+                    const namespace = this.namespaceOf(hpa);
+                    this.hpaUnknown.set(namespace, this.hpaUnknown.get(namespace) ?? err);
                 }
             }
         }
-        return this.hpaByTarget.get(targetKey(this.namespaceOf(workload), this.kindOf(workload), this.nameOf(workload))) ?? [];
+        return this.hpaByTarget;
     }
 
     /** Worst-case replicas: the HPA's maxReplicas when one targets the workload, else spec.replicas. */

@@ -1,5 +1,6 @@
-import { POD_WORKLOAD_KINDS, allContainers, asArray, asString, isRecord, podSpecOf, Volume, VolumeMount } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, asArray, asString, isRecord, perContainer, podSpecOf, Volume, VolumeMount } from "../core/k8s";
 import { resourceRule } from "../core/rule";
+import { perElement } from "../core/unknown";
 
 interface Settings {
     cacheWords: string[];
@@ -22,36 +23,36 @@ export const emptydirCache = resourceRule<Settings>({
         const pod = podSpecOf(obj);
         const words = new Set(asArray<string>(settings.cacheWords).map(w => w.toLowerCase()));
         const mountsByVolume = new Map<string, string[]>();
-        for (const { container } of allContainers(pod)) {
-            for (const mount of asArray<VolumeMount>(container.volumeMounts)) {
-                const name = asString(mount?.name);
-                const path = asString(mount?.mountPath);
-                if (name && path) {
-                    mountsByVolume.set(name, [...(mountsByVolume.get(name) ?? []), path]);
-                }
+        // Mount paths per volume; a mount unknown at preview is a note, the others still count.
+        const notes = perContainer(pod, container => perElement<VolumeMount | undefined>(() => container.volumeMounts, mount => {
+            const name = asString(mount?.name);
+            const path = asString(mount?.mountPath);
+            if (name && path) {
+                mountsByVolume.set(name, [...(mountsByVolume.get(name) ?? []), path]);
             }
-        }
-        const messages: string[] = [];
-        for (const volume of asArray<Volume>(pod?.volumes)) {
+            return [] as string[];
+        }));
+        const messages = perElement<Volume | undefined>(() => pod?.volumes, volume => {
             if (!isRecord(volume) || !isRecord(volume.emptyDir)) {
-                continue;
+                return [];
             }
             const name = asString(volume.name) ?? "";
             const paths = [...new Set(mountsByVolume.get(name) ?? [])];
             const memory = asString(volume.emptyDir.medium) === "Memory";
             const relevant = paths.filter(p => !isScratchPath(p, memory));
             if (paths.length > 0 && relevant.length === 0) {
-                continue;
+                return [];
             }
             const named = tokens(name).some(t => words.has(t));
             const mountedAsCache = relevant.some(p => p.split("/").flatMap(tokens).some(t => words.has(t)));
-            if (named || mountedAsCache) {
-                const where = relevant.length > 0 ? ` (mounted at ${relevant.join(", ")})` : "";
-                messages.push(`emptyDir volume '${name}'${where} looks like a model/data cache and is lost on every restart: ` +
-                    "use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName");
+            if (!named && !mountedAsCache) {
+                return [];
             }
-        }
-        return messages;
+            const where = relevant.length > 0 ? ` (mounted at ${relevant.join(", ")})` : "";
+            return [`emptyDir volume '${name}'${where} looks like a model/data cache and is lost on every restart: ` +
+                "use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName"];
+        });
+        return [...messages, ...notes];
     },
 });
 

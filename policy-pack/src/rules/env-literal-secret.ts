@@ -1,6 +1,7 @@
-import { POD_WORKLOAD_KINDS, allContainers, asArray, asString, describeContainer, podSpecOf } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, asString, describeContainer, perContainer, podSpecOf } from "../core/k8s";
 import { dsnPassword, hasPemBlock, isPlaceholderValue, isSecretLikeName } from "../core/secrets";
 import { NO_CONFIG, resourceRule } from "../core/rule";
+import { perElement } from "../core/unknown";
 
 /** F5: credentials never sit as literal env values in pod specs (they end up in git and in `kubectl get -o yaml`). */
 export const envLiteralSecret = resourceRule({
@@ -11,27 +12,21 @@ export const envLiteralSecret = resourceRule({
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,
     check(obj) {
-        const messages: string[] = [];
-        for (const { container, init } of allContainers(podSpecOf(obj))) {
-            for (const env of asArray<{ name?: string; value?: unknown }>(container.env)) {
-                const name = asString(env?.name) ?? "";
-                const value = asString(env?.value);
-                if (value === undefined) {
-                    continue;
-                }
-                let reason: string | undefined;
-                if (hasPemBlock(value)) {
-                    reason = "holds a PEM private key";
-                } else if (dsnPassword(value) !== undefined) {
-                    reason = "holds a connection string with a password";
-                } else if (isSecretLikeName(name) && !isPlaceholderValue(value)) {
-                    reason = "holds a literal credential";
-                }
-                if (reason) {
-                    messages.push(`env '${name}' of ${describeContainer(container, init)} ${reason}: use valueFrom.secretKeyRef instead of value`);
-                }
+        return perContainer(podSpecOf(obj), (container, init) => perElement<{ name?: string; value?: unknown } | undefined>(() => container.env, env => {
+            const name = asString(env?.name) ?? "";
+            const value = asString(env?.value);
+            if (value === undefined) {
+                return [];
             }
-        }
-        return messages;
+            let reason: string | undefined;
+            if (hasPemBlock(value)) {
+                reason = "holds a PEM private key";
+            } else if (dsnPassword(value) !== undefined) {
+                reason = "holds a connection string with a password";
+            } else if (isSecretLikeName(name) && !isPlaceholderValue(value)) {
+                reason = "holds a literal credential";
+            }
+            return reason ? [`env '${name}' of ${describeContainer(container, init)} ${reason}: use valueFrom.secretKeyRef instead of value`] : [];
+        }));
     },
 });

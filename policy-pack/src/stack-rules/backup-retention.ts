@@ -31,7 +31,7 @@ export const backupRetention = stackRule({
                 });
             }
         });
-        const servers = databaseServers(stack);
+        const servers = databaseServers(stack, violations);
         checkEach(servers, violations, server => {
             if (!backups.has(server.id)) {
                 violations.push({

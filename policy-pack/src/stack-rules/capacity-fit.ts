@@ -32,7 +32,12 @@ export const capacityFit = stackRule<Settings>({
         defaults: { headroomPercent: 10, limitOvercommit: 1, daemonSetNodes: 1 },
     },
     check(stack, settings) {
-        const items = footprints(stack, stack.workloads(), settings.daemonSetNodes);
+        if (parseQuantity(settings.clusterCpu) === undefined && parseQuantity(settings.clusterMemory) === undefined) {
+            return [];
+        }
+        // Values unknown at preview count as zero: a total that already exceeds the budget is a definite violation.
+        const unknown: Violation[] = [];
+        const items = footprints(stack, stack.workloads(), settings.daemonSetNodes, unknown);
         const violations: Violation[] = [];
         const resources: Array<{ capacity: number | undefined; request: keyof PodResources; limit: keyof PodResources; label: string; fmt: (n: number) => string }> = [
             { capacity: parseQuantity(settings.clusterCpu), request: "requestsCpu", limit: "limitsCpu", label: "CPU", fmt: n => `${formatCores(n)} cores` },
@@ -57,7 +62,7 @@ export const capacityFit = stackRule<Settings>({
                 });
             }
         }
-        return violations;
+        return [...violations, ...unknown];
     },
 });
 

@@ -1,8 +1,8 @@
 import { describeContainer } from "../core/k8s";
 import { envValue } from "../core/app-settings";
-import { containersWithImage } from "../core/databases";
+import { perContainerWithImage } from "../core/databases";
 import { formatBytes, parseJvmSize } from "../core/quantity";
-import { checkEach } from "../core/unknown";
+import { about, checkEach } from "../core/unknown";
 import { memoryLimit } from "../core/workloads";
 import { Violation, stackRule } from "../core/rule";
 
@@ -25,30 +25,26 @@ export const elasticsearchHeap = stackRule<Settings>({
     check(stack, settings) {
         const violations: Violation[] = [];
         checkEach(stack.longRunningWorkloads(), violations, workload => {
-            for (const container of containersWithImage(workload, ES_IMAGE)) {
+            violations.push(...about(perContainerWithImage(workload, ES_IMAGE, container => {
                 const opts = envValue(container, "ES_JAVA_OPTS") ?? envValue(container, "OPENSEARCH_JAVA_OPTS");
                 const limit = memoryLimit(container);
                 if (!opts || limit === undefined) {
-                    continue;
+                    return [];
                 }
+                const problems: string[] = [];
                 const xms = /-Xms(\S+)/.exec(opts)?.[1];
                 const xmx = /-Xmx(\S+)/.exec(opts)?.[1];
                 const heap = xmx ? parseJvmSize(xmx) : undefined;
                 const name = describeContainer(container, false);
                 const maxHeap = limit * settings.maxHeapPercent / 100;
                 if (heap !== undefined && heap > maxHeap) {
-                    violations.push({
-                        subject: workload,
-                        message: `JVM heap -Xmx${xmx} of ${name} exceeds ${settings.maxHeapPercent}% of its ${formatBytes(limit)} memory limit: set -Xms and -Xmx to at most ${formatBytes(maxHeap)} or raise the limit to ${formatBytes(heap * 100 / settings.maxHeapPercent)}`,
-                    });
+                    problems.push(`JVM heap -Xmx${xmx} of ${name} exceeds ${settings.maxHeapPercent}% of its ${formatBytes(limit)} memory limit: set -Xms and -Xmx to at most ${formatBytes(maxHeap)} or raise the limit to ${formatBytes(heap * 100 / settings.maxHeapPercent)}`);
                 }
                 if (xms !== xmx) {
-                    violations.push({
-                        subject: workload,
-                        message: `ES_JAVA_OPTS of ${name} sets -Xms${xms ?? " (unset)"} and -Xmx${xmx ?? " (unset)"}: set both to the same size`,
-                    });
+                    problems.push(`ES_JAVA_OPTS of ${name} sets -Xms${xms ?? " (unset)"} and -Xmx${xmx ?? " (unset)"}: set both to the same size`);
                 }
-            }
+                return problems;
+            }), workload));
         });
         return violations;
     },

@@ -1,5 +1,5 @@
 import { annotationsOf } from "../core/k8s";
-import { checkEach } from "../core/unknown";
+import { checkEach, unknownPart } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
 
 export const SCALABLE_ANNOTATION = "keel.dev/scalable";
@@ -17,7 +17,10 @@ export const hpaRequired = stackRule({
             if (annotationsOf(workload)[SCALABLE_ANNOTATION] !== "true") {
                 return;
             }
-            if (stack.autoscalersOf(workload).length === 0) {
+            const hidden = stack.unknownAutoscalerIn(stack.namespaceOf(workload));
+            if (stack.autoscalersOf(workload).length === 0 && hidden) {
+                violations.push(unknownPart(hidden, workload));
+            } else if (stack.autoscalersOf(workload).length === 0) {
                 const kind = stack.kindOf(workload);
                 violations.push({
                     subject: workload,

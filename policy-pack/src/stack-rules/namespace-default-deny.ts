@@ -1,6 +1,6 @@
 import { namespaceSubject } from "../core/capacity";
 import { Direction, isDefaultDeny } from "../core/network";
-import { checkEach } from "../core/unknown";
+import { checkEach, someKnown, unknownPart } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
 
 /** F13: traffic inside and out of a namespace is denied unless a policy allows it. */
@@ -15,7 +15,15 @@ export const namespaceDefaultDeny = stackRule({
         const violations: Violation[] = [];
         checkEach([...namespaces].filter(n => n !== "").sort(), violations, namespace => {
             const policies = stack.inNamespace(namespace, "NetworkPolicy");
-            const missing = (["Ingress", "Egress"] as Direction[]).filter(d => !policies.some(np => isDefaultDeny(np, d)));
+            const missing: Direction[] = [];
+            for (const direction of ["Ingress", "Egress"] as Direction[]) {
+                const denied = someKnown(policies, np => isDefaultDeny(np, direction));
+                if (denied === false) {
+                    missing.push(direction);
+                } else if (denied !== true) {
+                    violations.push(unknownPart(denied, namespaceSubject(stack, namespace)));
+                }
+            }
             if (missing.length > 0) {
                 violations.push({
                     subject: namespaceSubject(stack, namespace),

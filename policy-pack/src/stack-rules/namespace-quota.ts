@@ -36,7 +36,7 @@ export const namespaceQuota = stackRule<Settings>({
                 });
                 return;
             }
-            const used = footprints(stack, stack.workloadsIn(namespace), settings.daemonSetNodes);
+            const used = footprints(stack, stack.workloadsIn(namespace), settings.daemonSetNodes, violations);
             for (const { keys, field, cpu } of REQUIRED) {
                 const limits = quotas
                     .map(q => ({ quota: q, hard: specOf(q).hard }))

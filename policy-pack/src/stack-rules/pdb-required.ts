@@ -1,5 +1,5 @@
 import { annotationsOf, asNumber, specOf } from "../core/k8s";
-import { checkEach } from "../core/unknown";
+import { checkEach, someKnown, unknownPart } from "../core/unknown";
 import { selectorMatches } from "../core/selectors";
 import { podLabelsOf } from "../core/workloads";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
@@ -28,8 +28,10 @@ export const pdbRequired = stackRule({
             }
             const labels = podLabelsOf(workload);
             const namespace = stack.namespaceOf(workload);
-            const covered = stack.inNamespace(namespace, "PodDisruptionBudget").some(pdb => selectorMatches(specOf(pdb).selector, labels));
-            if (!covered) {
+            const covered = someKnown(stack.inNamespace(namespace, "PodDisruptionBudget"), pdb => selectorMatches(specOf(pdb).selector, labels));
+            if (covered !== true && covered !== false) {
+                violations.push(unknownPart(covered, workload));
+            } else if (!covered) {
                 const why = critical ? `it is annotated ${CRITICAL_ANNOTATION}` : `it runs ${replicas} replicas`;
                 violations.push({
                     subject: workload,

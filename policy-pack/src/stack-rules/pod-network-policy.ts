@@ -2,7 +2,7 @@ import { Direction, policyTypes } from "../core/network";
 import { selectorMatches } from "../core/selectors";
 import { specOf } from "../core/k8s";
 import { podLabelsOf } from "../core/workloads";
-import { checkEach } from "../core/unknown";
+import { checkEach, someKnown, unknownPart } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
 
 /** F13: no pod falls outside every NetworkPolicy (it would accept and send anything). */
@@ -17,8 +17,16 @@ export const podNetworkPolicy = stackRule({
         checkEach(stack.workloads(), violations, workload => {
             const labels = podLabelsOf(workload);
             const policies = stack.inNamespace(stack.namespaceOf(workload), "NetworkPolicy");
-            const uncovered = (["Ingress", "Egress"] as Direction[]).filter(direction =>
-                !policies.some(np => policyTypes(np).includes(direction) && selectorMatches(specOf(np).podSelector, labels)));
+            const uncovered: Direction[] = [];
+            for (const direction of ["Ingress", "Egress"] as Direction[]) {
+                // A policy unknown at preview might be the one that selects the pods: then the answer is unknown.
+                const covered = someKnown(policies, np => policyTypes(np).includes(direction) && selectorMatches(specOf(np).podSelector, labels));
+                if (covered === false) {
+                    uncovered.push(direction);
+                } else if (covered !== true) {
+                    violations.push(unknownPart(covered, workload));
+                }
+            }
             if (uncovered.length > 0) {
                 violations.push({
                     subject: workload,

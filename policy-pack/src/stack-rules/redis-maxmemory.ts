@@ -1,8 +1,8 @@
 import { describeContainer, podSpecOf } from "../core/k8s";
 import { commandWords, confFileSettings, mountedConfigFiles } from "../core/app-settings";
-import { containersWithImage } from "../core/databases";
+import { perContainerWithImage } from "../core/databases";
 import { formatBytes, parseRedisMemory } from "../core/quantity";
-import { checkEach } from "../core/unknown";
+import { about, checkEach } from "../core/unknown";
 import { memoryLimit } from "../core/workloads";
 import { Violation, stackRule } from "../core/rule";
 
@@ -26,10 +26,10 @@ export const redisMaxmemory = stackRule<Settings>({
         const violations: Violation[] = [];
         checkEach(stack.longRunningWorkloads(), violations, workload => {
             const pod = podSpecOf(workload)!;
-            for (const container of containersWithImage(workload, REDIS_IMAGE)) {
+            violations.push(...about(perContainerWithImage(workload, REDIS_IMAGE, container => {
                 const limit = memoryLimit(container);
                 if (limit === undefined) {
-                    continue;
+                    return [];
                 }
                 let value: string | undefined;
                 for (const file of mountedConfigFiles(stack, workload, pod, container, /\.conf$/)) {
@@ -47,11 +47,12 @@ export const redisMaxmemory = stackRule<Settings>({
                 const budget = limit * settings.maxPercent / 100;
                 const bytes = value === undefined ? undefined : parseRedisMemory(value);
                 if (value === undefined || bytes === 0) {
-                    violations.push({ subject: workload, message: `set --maxmemory on ${name} to at most ${formatBytes(budget)} (${settings.maxPercent}% of its ${formatBytes(limit)} memory limit) with a maxmemory-policy` });
+                    return [`set --maxmemory on ${name} to at most ${formatBytes(budget)} (${settings.maxPercent}% of its ${formatBytes(limit)} memory limit) with a maxmemory-policy`];
                 } else if (bytes !== undefined && bytes > budget) {
-                    violations.push({ subject: workload, message: `maxmemory ${value} of ${name} is ${Math.round(bytes / limit * 100)}% of its ${formatBytes(limit)} memory limit: set it to at most ${formatBytes(budget)} (${settings.maxPercent}%) or raise the limit` });
+                    return [`maxmemory ${value} of ${name} is ${Math.round(bytes / limit * 100)}% of its ${formatBytes(limit)} memory limit: set it to at most ${formatBytes(budget)} (${settings.maxPercent}%) or raise the limit`];
                 }
-            }
+                return [];
+            }), workload));
         });
         return violations;
     },
