@@ -17,6 +17,8 @@ export interface Violation {
 export interface RuleContext {
     /** Every rule id the pack knows (for exemption annotations that name a rule). */
     knownRuleIds: ReadonlySet<string>;
+    /** Whether an object's kind is cluster-scoped, CRDs of the stack included (set by the evaluator). */
+    isClusterScoped?: (obj: K8sObject) => boolean;
 }
 
 interface RuleBase<C extends object> {

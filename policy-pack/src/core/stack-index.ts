@@ -1,6 +1,6 @@
 import {
-    K8sObject, LONG_RUNNING_KINDS, POD_WORKLOAD_KINDS, StringMap, annotationsOf, asNumber, asString, declaredReplicas, isRecord,
-    kindOf, labelsOf, nameOf, namespaceOf, specOf,
+    DeclaredScopes, K8sObject, LONG_RUNNING_KINDS, POD_WORKLOAD_KINDS, StringMap, annotationsOf, asNumber, asString, declaredReplicas,
+    declaredScopes, isClusterScoped, isRecord, kindOf, labelsOf, nameOf, namespaceOf, specOf,
 } from "./k8s";
 import { UnknownValueLike, isUnknownValueError, readOr } from "./unknown";
 
@@ -17,11 +17,15 @@ export class StackIndex {
     private hpaByTarget?: Map<string, K8sObject[]>;
     private readonly hpaUnknown = new Map<string, UnknownValueLike>();
 
+    /** Scopes of custom kinds declared by the stack's CustomResourceDefinitions. */
+    readonly scopes: DeclaredScopes;
+
     constructor(objects: readonly K8sObject[]) {
         this.objects = objects;
+        this.scopes = declaredScopes(objects);
         for (const obj of objects) {
             const kind = readOr(() => kindOf(obj), "");
-            const namespace = readOr(() => namespaceOf(obj), "");
+            const namespace = readOr(() => namespaceOf(obj, this.scopes), "");
             const name = readOr(() => nameOf(obj), "");
             this.identity.set(obj, { kind, namespace, name });
             push(this.kinds, kind, obj);
@@ -42,7 +46,12 @@ export class StackIndex {
     }
 
     namespaceOf(obj: K8sObject): string {
-        return this.identity.get(obj)?.namespace ?? readOr(() => namespaceOf(obj), "");
+        return this.identity.get(obj)?.namespace ?? readOr(() => namespaceOf(obj, this.scopes), "");
+    }
+
+    /** Whether the object's kind lives outside namespaces (built-in table, or a CRD of this stack). */
+    isClusterScoped(obj: K8sObject): boolean {
+        return isClusterScoped(this.kindOf(obj), readOr(() => asString(obj.apiVersion), undefined), this.scopes);
     }
 
     nameOf(obj: K8sObject): string {
