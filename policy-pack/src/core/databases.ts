@@ -1,4 +1,4 @@
-import { Container, K8sObject, annotationsOf, asString, mainContainers, perMainContainer, podSpecOf } from "./k8s";
+import { Container, K8sObject, annotationsOf, asArray, asString, mainContainers, perMainContainer, podSpecOf } from "./k8s";
 import { imageBaseName } from "./image";
 import type { Violation } from "./rule";
 import type { StackIndex } from "./stack-index";
@@ -33,7 +33,11 @@ export function databaseServers(stack: StackIndex, unknown: Violation[] = []): D
             servers.push({ id: declared, workload, heuristic: false });
             return;
         }
-        const byImage = someKnown(mainContainers(podSpecOf(workload)), c => isDatabaseImage(asString(c.image)));
+        const containers = mainContainers(podSpecOf(workload));
+        const byImage = someKnown(containers, c => isDatabaseImage(asString(c.image)));
+        if (byImage === true && containers.some(isReadReplica)) {
+            return; // a streaming replica of another server: that server's backup covers it
+        }
         if (byImage === true) {
             servers.push({ id: `${stack.namespaceOf(workload)}/${stack.nameOf(workload)}`, workload, heuristic: true });
         } else if (byImage !== false) {
@@ -41,6 +45,14 @@ export function databaseServers(stack: StackIndex, unknown: Violation[] = []): D
         }
     });
     return servers;
+}
+
+/** Bitnami-style replica settings: POSTGRESQL_/MYSQL_/MARIADB_REPLICATION_MODE = slave | replica. */
+const REPLICATION_MODE = /^(POSTGRESQL|MYSQL|MARIADB)_REPLICATION_MODE$/;
+
+function isReadReplica(container: Container): boolean {
+    return asArray<{ name?: unknown; value?: unknown }>(container.env)
+        .some(e => REPLICATION_MODE.test(asString(e?.name) ?? "") && /^(slave|replica)$/i.test(asString(e?.value) ?? ""));
 }
 
 /**

@@ -1,9 +1,11 @@
 import { POD_WORKLOAD_KINDS, asArray, asString, isRecord, perContainer, podSpecOf, Volume, VolumeMount } from "../core/k8s";
+import { parseQuantity } from "../core/quantity";
 import { resourceRule } from "../core/rule";
 import { perElement } from "../core/unknown";
 
 interface Settings {
     cacheWords: string[];
+    scratchSizeLimit: string | number;
 }
 
 const CACHE_WORDS = ["model", "models", "cache", "huggingface", "hf", "torch", "data", "weights", "checkpoints"];
@@ -12,12 +14,15 @@ const CACHE_WORDS = ["model", "models", "cache", "huggingface", "hf", "torch", "
 export const emptydirCache = resourceRule<Settings>({
     id: "emptydir-cache",
     findings: ["F19"],
-    description: "No emptyDir holds a model/data cache (named or mounted like model, cache, huggingface, hf, torch, data); /tmp and memory-backed /dev/shm are fine.",
+    description: "No emptyDir holds a model/data cache (named or mounted like model, cache, huggingface, hf, torch, data); scratch space is fine: tmp/temp/run paths, memory-backed /dev/shm, and emptyDirs capped below 1Gi (sizeLimit).",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {
-        schema: { cacheWords: { type: "array", items: { type: "string" }, description: "Words that mark a volume name or mount path as a cache." } },
-        defaults: { cacheWords: CACHE_WORDS },
+        schema: {
+            cacheWords: { type: "array", items: { type: "string" }, description: "Words that mark a volume name or mount path as a cache." },
+            scratchSizeLimit: { type: ["string", "number"], description: "An emptyDir whose sizeLimit is below this quantity is scratch space, whatever its name (default 1Gi)." },
+        },
+        defaults: { cacheWords: CACHE_WORDS, scratchSizeLimit: "1Gi" },
     },
     check(obj, settings) {
         const pod = podSpecOf(obj);
@@ -37,6 +42,12 @@ export const emptydirCache = resourceRule<Settings>({
                 return [];
             }
             const name = asString(volume.name) ?? "";
+            // Capped below the scratch size, it cannot hold a model or a data set worth keeping (nginx temp files, a UUID file...).
+            const sizeLimit = parseQuantity(volume.emptyDir.sizeLimit);
+            const scratchLimit = parseQuantity(settings.scratchSizeLimit);
+            if (sizeLimit !== undefined && scratchLimit !== undefined && sizeLimit < scratchLimit) {
+                return [];
+            }
             const paths = [...new Set(mountsByVolume.get(name) ?? [])];
             const memory = asString(volume.emptyDir.medium) === "Memory";
             const relevant = paths.filter(p => !isScratchPath(p, memory));
@@ -50,15 +61,20 @@ export const emptydirCache = resourceRule<Settings>({
             }
             const where = relevant.length > 0 ? ` (mounted at ${relevant.join(", ")})` : "";
             return [`emptyDir volume '${name}'${where} looks like a model/data cache and is lost on every restart: ` +
-                "use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName"];
+                "use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName" +
+                ` (if it is scratch space, cap it with a sizeLimit below ${String(settings.scratchSizeLimit)})`];
         });
         return [...messages, ...notes];
     },
 });
 
+/** Temporary files and runtime state (sockets, pid files), whatever the parent path says: /tmp/..., .../data/tmp, /var/run. */
+const SCRATCH_LEAF = new Set(["tmp", "temp", "run"]);
+
 function isScratchPath(path: string, memory: boolean): boolean {
     const p = path.replace(/\/+$/, "");
-    return p === "/tmp" || p.startsWith("/tmp/") || (memory && p === "/dev/shm");
+    const leaf = p.slice(p.lastIndexOf("/") + 1).toLowerCase();
+    return p === "/tmp" || p.startsWith("/tmp/") || SCRATCH_LEAF.has(leaf) || (memory && p === "/dev/shm");
 }
 
 function tokens(text: string): string[] {

@@ -1,5 +1,6 @@
 import { POD_WORKLOAD_KINDS, asString, describeContainer, perContainer, podSpecOf } from "../core/k8s";
-import { dsnPassword, hasPemBlock, isPlaceholderValue, isSecretLikeName } from "../core/secrets";
+import { commandWords } from "../core/app-settings";
+import { dsnPassword, hasPemBlock, isPlaceholderValue, isSecretLikeName, literalSecretArgs } from "../core/secrets";
 import { NO_CONFIG, resourceRule } from "../core/rule";
 import { perElement } from "../core/unknown";
 
@@ -7,12 +8,12 @@ import { perElement } from "../core/unknown";
 export const envLiteralSecret = resourceRule({
     id: "env-literal-secret",
     findings: ["F5"],
-    description: "Container env values are not literal credentials (secret-like names, DSNs with passwords, PEM blocks).",
+    description: "Container env values and command-line arguments are not literal credentials (secret-like names, DSNs with passwords, PEM blocks).",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,
     check(obj) {
-        return perContainer(podSpecOf(obj), (container, init) => perElement<{ name?: string; value?: unknown } | undefined>(() => container.env, env => {
+        return perContainer(podSpecOf(obj), (container, init) => [...perElement<{ name?: string; value?: unknown } | undefined>(() => container.env, env => {
             const name = asString(env?.name) ?? "";
             const value = asString(env?.value);
             if (value === undefined) {
@@ -27,6 +28,7 @@ export const envLiteralSecret = resourceRule({
                 reason = "holds a literal credential";
             }
             return reason ? [`env '${name}' of ${describeContainer(container, init)} ${reason}: use valueFrom.secretKeyRef instead of value`] : [];
-        }));
+        }), ...literalSecretArgs(commandWords(container)).map(({ arg, reason }) =>
+            `the command line of ${describeContainer(container, init)} passes ${reason} in ${arg}: put it in a Secret, expose it with env valueFrom.secretKeyRef and write $(VAR) in the argument`)]);
     },
 });
