@@ -27,6 +27,8 @@ interface RuleBase<C extends object> {
     /** Audit findings (F1..F23) this rule covers; empty for general hardening rules. */
     findings: string[];
     description: string;
+    /** What to change, in a few words (the README's "how to fix" column; messages give the details). */
+    fix: string;
     defaultLevel: Level;
     /** Per-stack tunables: JSON schema for CrossGuard's configSchema plus the defaults. */
     config: { schema: Record<string, PolicyConfigJSONSchema>; defaults: C };

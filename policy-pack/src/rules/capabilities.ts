@@ -11,6 +11,7 @@ export const capabilities = resourceRule<Settings>({
     id: "capabilities",
     findings: ["F22", "F23"],
     description: "Every container drops ALL capabilities and adds none beyond the allowed list (default NET_BIND_SERVICE).",
+    fix: "`capabilities.drop: [ALL]`; remove added capabilities or exempt with a reason",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {

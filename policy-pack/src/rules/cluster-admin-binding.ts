@@ -7,6 +7,7 @@ export const clusterAdminBinding = resourceRule({
     id: "cluster-admin-binding",
     findings: ["F8"],
     description: "No ClusterRoleBinding or RoleBinding grants the cluster-admin ClusterRole to a ServiceAccount.",
+    fix: "bind a Role/ClusterRole with only the needed verbs",
     defaultLevel: "mandatory",
     kinds: new Set(["ClusterRoleBinding", "RoleBinding"]),
     config: NO_CONFIG,

@@ -12,6 +12,7 @@ export const configmapSecret = resourceRule<Settings>({
     id: "configmap-secret",
     findings: ["F5", "F6"],
     description: "ConfigMaps carry no passwords, tokens, keys, DSNs with passwords, PEM blocks or high-entropy key material.",
+    fix: "move the value to a Secret; reference it with `secretKeyRef` or a secret volume",
     defaultLevel: "mandatory",
     kinds: new Set(["ConfigMap"]),
     config: {

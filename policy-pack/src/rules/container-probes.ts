@@ -10,6 +10,7 @@ export const containerProbes = resourceRule<Settings>({
     id: "container-probes",
     findings: ["F2"],
     description: "Every container of a long-running workload has a readinessProbe and a livenessProbe.",
+    fix: "add `readinessProbe` and `livenessProbe`",
     defaultLevel: "mandatory",
     kinds: LONG_RUNNING_KINDS,
     config: {

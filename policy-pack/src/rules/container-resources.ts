@@ -10,6 +10,7 @@ export const containerResources = resourceRule<Settings>({
     id: "container-resources",
     findings: ["F1"],
     description: "Every container (init containers included) sets CPU and memory requests and limits.",
+    fix: "set `resources.requests`/`limits` `cpu` and `memory`",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {

@@ -6,6 +6,7 @@ export const defaultNamespace = resourceRule({
     id: "default-namespace",
     findings: ["F12", "F13"],
     description: "Namespaced objects set metadata.namespace to a dedicated namespace, not 'default' (cluster-scoped kinds, CRDs declared `scope: Cluster` included, are skipped).",
+    fix: "set `metadata.namespace`",
     defaultLevel: "advisory",
     config: NO_CONFIG,
     check(obj, _settings, ctx) {

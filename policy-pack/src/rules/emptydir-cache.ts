@@ -15,6 +15,7 @@ export const emptydirCache = resourceRule<Settings>({
     id: "emptydir-cache",
     findings: ["F19"],
     description: "No emptyDir holds a model/data cache (named or mounted like model, cache, huggingface, hf, torch, data); scratch space is fine: tmp/temp/run paths, memory-backed /dev/shm, and emptyDirs capped below 1Gi (sizeLimit).",
+    fix: "use a PVC / volumeClaimTemplate / ephemeral volume with a storage class; cap real scratch space with `sizeLimit` < 1Gi",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {

@@ -9,6 +9,7 @@ export const envLiteralSecret = resourceRule({
     id: "env-literal-secret",
     findings: ["F5"],
     description: "Container env values and command-line arguments are not literal credentials (secret-like names, DSNs with passwords, PEM blocks).",
+    fix: "`valueFrom.secretKeyRef` instead of `value`; `$(VAR)` from such an env var in arguments",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

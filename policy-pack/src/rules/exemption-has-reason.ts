@@ -7,6 +7,7 @@ export const exemptionHasReason = resourceRule({
     id: "exemption-has-reason",
     findings: ["F23"],
     description: "Every exempt.keel.dev/<rule-id> annotation gives a non-empty reason and names an existing rule.",
+    fix: "write the reason in the annotation value (or remove it)",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(obj, _settings, ctx) {

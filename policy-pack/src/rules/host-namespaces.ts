@@ -7,6 +7,7 @@ export const hostNamespaces = resourceRule({
     id: "host-namespaces",
     findings: ["F22", "F23"],
     description: "Pods do not share the host's network, PID or IPC namespace (hostNetwork/hostPID/hostIPC).",
+    fix: "drop `hostNetwork`/`hostPID`/`hostIPC`, or exempt with a reason",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

@@ -7,6 +7,7 @@ export const hostPath = resourceRule({
     id: "host-path",
     findings: ["F22"],
     description: "Pods mount no hostPath volumes.",
+    fix: "PVC, configMap or emptyDir instead",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

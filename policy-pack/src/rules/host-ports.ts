@@ -7,6 +7,7 @@ export const hostPorts = resourceRule({
     id: "host-ports",
     findings: ["F22"],
     description: "Containers declare no hostPort.",
+    fix: "expose through a Service",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

@@ -11,6 +11,7 @@ export const imageRegistry = resourceRule<Settings>({
     id: "image-registry",
     findings: ["F21"],
     description: "Images come from an allowed registry (policy config allowedRegistries; off when empty). Use it for air-gapped stacks.",
+    fix: "mirror the image into an allowed registry",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {

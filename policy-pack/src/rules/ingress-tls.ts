@@ -7,6 +7,7 @@ export const ingressTls = resourceRule({
     id: "ingress-tls",
     findings: [],
     description: "Every Ingress host is listed under spec.tls (with a secretName).",
+    fix: "list every host under `spec.tls[].hosts` with a `secretName`",
     defaultLevel: "mandatory",
     kinds: new Set(["Ingress"]),
     config: NO_CONFIG,

@@ -14,6 +14,7 @@ export const livenessDetectionTime = resourceRule<Settings>({
     id: "liveness-detection-time",
     findings: ["F3"],
     description: "A livenessProbe detects a failure within maxSeconds (initialDelaySeconds + periodSeconds × failureThreshold; K8s defaults 0/10/3).",
+    fix: "startupProbe for boot; liveness `initialDelaySeconds: 0`, `periodSeconds × failureThreshold ≤ 60`",
     defaultLevel: "mandatory",
     kinds: LONG_RUNNING_KINDS,
     config: {

@@ -14,6 +14,7 @@ export const mutableImageTag = resourceRule<Settings>({
     id: "mutable-image-tag",
     findings: ["F9"],
     description: "Images are pinned: no untagged images, no `latest`, no branch-like tags (master, main, dev, edge, nightly, stable...), no version-less tags; a digest is always fine.",
+    fix: "pin a version tag or a digest",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {

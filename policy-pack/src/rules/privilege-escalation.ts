@@ -6,6 +6,7 @@ export const privilegeEscalation = resourceRule({
     id: "privilege-escalation",
     findings: ["F22"],
     description: "Every container sets securityContext.allowPrivilegeEscalation: false.",
+    fix: "`allowPrivilegeEscalation: false`",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

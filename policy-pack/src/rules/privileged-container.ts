@@ -6,6 +6,7 @@ export const privilegedContainer = resourceRule({
     id: "privileged-container",
     findings: ["F22"],
     description: "No container or init container runs privileged.",
+    fix: "remove `privileged`; tune sysctls on the nodes",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

@@ -11,6 +11,7 @@ export const pvcStorageClass = resourceRule<Settings>({
     id: "pvc-storage-class",
     findings: ["F4"],
     description: "PersistentVolumeClaims and StatefulSet volumeClaimTemplates set a non-empty storageClassName (from the allow-list when configured).",
+    fix: "`storageClassName: fast-ssd` (an existing class)",
     defaultLevel: "mandatory",
     kinds: new Set(["PersistentVolumeClaim", "StatefulSet"]),
     config: {

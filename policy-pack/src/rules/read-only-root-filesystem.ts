@@ -6,6 +6,7 @@ export const readOnlyRootFilesystem = resourceRule({
     id: "read-only-root-filesystem",
     findings: [],
     description: "Every container sets securityContext.readOnlyRootFilesystem: true (writable paths are volumes).",
+    fix: "`readOnlyRootFilesystem: true` + emptyDir for writable paths",
     defaultLevel: "advisory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

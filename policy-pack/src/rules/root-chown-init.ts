@@ -8,6 +8,7 @@ export const rootChownInit = resourceRule({
     id: "root-chown-init",
     findings: ["F7"],
     description: "No init container runs as root to chown/chmod a volume; use securityContext.fsGroup instead.",
+    fix: "remove the init container; `securityContext.fsGroup` (+ `fsGroupChangePolicy: OnRootMismatch`)",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

@@ -6,6 +6,7 @@ export const runAsNonRoot = resourceRule({
     id: "run-as-non-root",
     findings: ["F7", "F22"],
     description: "Every container runs as non-root: runAsNonRoot: true (pod or container) and no runAsUser: 0.",
+    fix: "`runAsNonRoot: true`, non-zero `runAsUser`",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

@@ -8,6 +8,7 @@ export const seccompProfile = resourceRule({
     id: "seccomp-profile",
     findings: ["F22"],
     description: "Pods (or every container) set seccompProfile.type RuntimeDefault or Localhost; never Unconfined.",
+    fix: "`seccompProfile.type: RuntimeDefault` on the pod",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

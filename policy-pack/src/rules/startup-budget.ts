@@ -10,6 +10,7 @@ export const startupBudget = resourceRule({
     id: "startup-budget",
     findings: ["F2"],
     description: "Workloads annotated keel.dev/boot-seconds have a startupProbe whose budget (initialDelaySeconds + periodSeconds × failureThreshold) covers it.",
+    fix: "startupProbe with `initialDelaySeconds + periodSeconds × failureThreshold ≥ boot-seconds`",
     defaultLevel: "mandatory",
     kinds: LONG_RUNNING_KINDS,
     config: NO_CONFIG,

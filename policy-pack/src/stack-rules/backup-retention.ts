@@ -15,6 +15,7 @@ export const backupRetention = stackRule({
     id: "backup-retention",
     findings: ["F20"],
     description: "Every database (keel.dev/database, or a postgres/mysql/mariadb/mongo/clickhouse/neo4j/elasticsearch image) has a CronJob annotated keel.dev/backup-of: <id> with keel.dev/backup-retention ≥ 1; a CronJob that runs a dump tool (pg_dump, mysqldump, mongodump...) declares its retention.",
+    fix: "CronJob that deletes all but the newest n dumps, annotated `keel.dev/backup-of: <id>` and `keel.dev/backup-retention: \"<n ≥ 1>\"`",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {

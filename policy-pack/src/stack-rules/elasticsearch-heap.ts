@@ -25,6 +25,7 @@ export const elasticsearchHeap = stackRule<Settings>({
     id: "elasticsearch-heap",
     findings: ["F15"],
     description: "Elasticsearch/OpenSearch: heap (-Xmx from ES_JAVA_OPTS/OPENSEARCH_JAVA_OPTS, Bitnami's ELASTICSEARCH_HEAP_SIZE or a mounted jvm.options.d *.options file) ≤ 50% of the memory limit, and -Xms equal to -Xmx.",
+    fix: "`-Xms` = `-Xmx` ≤ 50 % of the memory limit",
     defaultLevel: "mandatory",
     config: {
         schema: { maxHeapPercent: { type: "number", minimum: 1, maximum: 100, description: "Largest heap as % of the memory limit (default 50)." } },

@@ -9,6 +9,7 @@ export const hpaRequired = stackRule({
     id: "hpa-required",
     findings: ["F11"],
     description: "Every workload annotated keel.dev/scalable: \"true\" is the scaleTargetRef of a HorizontalPodAutoscaler.",
+    fix: "HorizontalPodAutoscaler (`autoscaling/v2`) targeting the workload",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {

@@ -8,6 +8,7 @@ export const namespaceDefaultDeny = stackRule({
     id: "namespace-default-deny",
     findings: ["F13"],
     description: "Every namespace (with workloads, or declared) has a default-deny NetworkPolicy: podSelector {} and policyTypes [Ingress, Egress] with no rules.",
+    fix: "NetworkPolicy `podSelector: {}`, `policyTypes: [Ingress, Egress]`, no rules",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {

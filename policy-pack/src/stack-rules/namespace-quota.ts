@@ -20,6 +20,7 @@ export const namespaceQuota = stackRule<Settings>({
     id: "namespace-quota",
     findings: ["F12"],
     description: "Every namespace with workloads has a ResourceQuota setting requests.cpu, requests.memory, limits.cpu and limits.memory, large enough for the workloads at max replicas.",
+    fix: "ResourceQuota with requests/limits cpu/memory large enough for the workloads",
     defaultLevel: "mandatory",
     config: {
         schema: { daemonSetNodes: { type: "integer", minimum: 1, description: "Nodes a DaemonSet runs on, for totals (default 1)." } },

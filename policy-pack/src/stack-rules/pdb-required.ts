@@ -12,6 +12,7 @@ export const pdbRequired = stackRule({
     id: "pdb-required",
     findings: ["F10"],
     description: "Every workload with more than one replica, or annotated keel.dev/critical: \"true\", is selected by a PodDisruptionBudget in its namespace.",
+    fix: "PodDisruptionBudget selecting the pod labels (e.g. `maxUnavailable: 1`)",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {

@@ -10,6 +10,7 @@ export const podNetworkPolicy = stackRule({
     id: "pod-network-policy",
     findings: ["F13"],
     description: "The pods of every workload are selected by some NetworkPolicy for Ingress and for Egress.",
+    fix: "default-deny policy plus explicit allows",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {

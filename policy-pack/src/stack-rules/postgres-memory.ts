@@ -24,6 +24,7 @@ export const postgresMemory = stackRule<Settings>({
     id: "postgres-memory",
     findings: ["F14"],
     description: "PostgreSQL: shared_buffers ≤ 25% of the memory limit, effective_cache_size ≤ 75%, work_mem × max_connections + shared_buffers ≤ the limit.",
+    fix: "shared_buffers ≤ 25 %, effective_cache_size ≤ 75 %, work_mem × max_connections + shared_buffers ≤ limit",
     defaultLevel: "mandatory",
     config: {
         schema: {

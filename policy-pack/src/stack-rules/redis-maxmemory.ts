@@ -17,6 +17,7 @@ export const redisMaxmemory = stackRule<Settings>({
     id: "redis-maxmemory",
     findings: ["F18"],
     description: "Redis sets maxmemory (args or a mounted redis.conf) at most 80% of the container's memory limit.",
+    fix: "`--maxmemory` ≤ 80 % of the limit with a `maxmemory-policy`",
     defaultLevel: "mandatory",
     config: {
         schema: { maxPercent: { type: "number", minimum: 1, maximum: 100, description: "Largest maxmemory as % of the memory limit (default 80)." } },
