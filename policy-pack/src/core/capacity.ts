@@ -1,6 +1,7 @@
 import { K8sObject } from "./k8s";
 import type { StackIndex } from "./stack-index";
-import { readOr } from "./unknown";
+import { about, isUnknownValueError, readOr, unknownPart } from "./unknown";
+import type { Violation } from "./rule";
 import { PodResources, podResources } from "./workloads";
 import { podSpecOf } from "./k8s";
 
@@ -12,12 +13,25 @@ export interface WorkloadFootprint extends PodResources {
 /**
  * Worst-case footprint of each long-running workload: pod resources × pods, where pods is the HPA's
  * maxReplicas (or spec.replicas), and `daemonSetNodes` for DaemonSets. Jobs and CronJobs count one pod.
+ * Values unknown at preview count as zero, so the totals are lower bounds; each is noted in `unknown`
+ * (about its workload).
  */
-export function footprints(stack: StackIndex, workloads: readonly K8sObject[], daemonSetNodes: number): WorkloadFootprint[] {
+export function footprints(stack: StackIndex, workloads: readonly K8sObject[], daemonSetNodes: number, unknown: Violation[] = []): WorkloadFootprint[] {
     return workloads.map(workload => {
         const kind = stack.kindOf(workload);
         const pods = kind === "DaemonSet" ? daemonSetNodes : (readOr(() => stack.maxReplicas(workload), undefined) ?? 1);
-        const pod = podResources(podSpecOf(workload));
+        const notes: Violation[] = [];
+        let pod: PodResources;
+        try {
+            pod = podResources(podSpecOf(workload), notes);
+        } catch (err) {
+            if (!isUnknownValueError(err)) {
+                throw err;
+            }
+            pod = podResources(undefined);
+            notes.push(unknownPart(err));
+        }
+        unknown.push(...about(notes, workload));
         return {
             workload,
             pods,

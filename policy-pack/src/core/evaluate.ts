@@ -4,16 +4,19 @@ import type { Finding, FindingLevel } from "./finding";
 import { K8sObject, annotationsOf } from "./k8s";
 import type { Level, ResourceRule, Rule, RuleContext, StackRule, Violation } from "./rule";
 import { StackIndex } from "./stack-index";
-import { cannotCheckMessage, isUnknownValueError, readOr } from "./unknown";
+import { CANNOT_CHECK, cannotCheckMessage, isUnknownValueError, readOr } from "./unknown";
 
 /**
- * Runs one rule over a stack and turns its violations into findings: applies the rule's level, the
- * exemption annotations, and turns values unknown at preview into a single advisory per object.
+ * Runs one rule over a stack and turns its violations into findings: applies the rule's level and the
+ * exemption annotations. Rules check containers, list elements and map entries one at a time, so a value
+ * unknown at preview is one advisory about that value (the same value is reported once per object) while
+ * the definite violations found elsewhere in the object stand; a value a rule reads before it can split the
+ * object into parts (e.g. the whole pod spec) is one advisory for the object.
  */
 export function evaluateRule(rule: Rule, stack: StackIndex, settings: object, level: Level, ctx: RuleContext): Finding[] {
-    const violations = rule.scope === "resource"
+    const violations = dedupeUnknown(rule.scope === "resource"
         ? runResourceRule(rule, stack, settings, ctx)
-        : runStackRule(rule, stack, settings, ctx);
+        : runStackRule(rule, stack, settings, ctx));
     const findings: Finding[] = [];
     const usedExemptions = new Set<string>();
     for (const v of violations) {
@@ -55,6 +58,7 @@ export function evaluateAll(
 function runResourceRule(rule: ResourceRule<object>, stack: StackIndex, settings: object, ctx: RuleContext): Violation[] {
     const targets = rule.kinds ? [...rule.kinds].flatMap(kind => stack.ofKind(kind)) : stack.objects;
     const violations: Violation[] = [];
+    ctx = { ...ctx, isClusterScoped: obj => stack.isClusterScoped(obj) };
     for (const obj of targets) {
         try {
             for (const v of rule.check(obj, settings, ctx)) {
@@ -68,6 +72,23 @@ function runResourceRule(rule: ResourceRule<object>, stack: StackIndex, settings
         }
     }
     return violations;
+}
+
+/** Keeps the first of identical "cannot check" notes about the same object. */
+function dedupeUnknown(violations: Violation[]): Violation[] {
+    const seen = new Map<K8sObject | undefined, Set<string>>();
+    return violations.filter(v => {
+        if (!v.advisoryOnly || !v.message.startsWith(CANNOT_CHECK)) {
+            return true;
+        }
+        const messages = seen.get(v.subject) ?? new Set<string>();
+        seen.set(v.subject, messages);
+        if (messages.has(v.message)) {
+            return false;
+        }
+        messages.add(v.message);
+        return true;
+    });
 }
 
 function runStackRule(rule: StackRule<object>, stack: StackIndex, settings: object, ctx: RuleContext): Violation[] {

@@ -1,3 +1,6 @@
+import { Outcome, perElement, readOr } from "./unknown";
+import type { Violation } from "./rule";
+
 /**
  * Plain Kubernetes object shapes, as read from YAML or from Pulumi resource inputs.
  * Every field is optional: rules must treat input as untrusted and read it with optional chaining.
@@ -143,15 +146,93 @@ export interface PodTemplate {
     spec?: PodSpec;
 }
 
-/** Kinds whose objects live in a namespace (everything not listed in CLUSTER_SCOPED_KINDS). */
-const CLUSTER_SCOPED_KINDS = new Set([
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding",
-    "CustomResourceDefinition", "PriorityClass", "ClusterIssuer", "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration", "APIService", "IngressClass", "RuntimeClass", "CSIDriver",
-    "CSINode", "VolumeAttachment", "PodSecurityPolicy", "CertificateSigningRequest",
-    "FlowSchema", "PriorityLevelConfiguration", "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding", "ClusterPolicy", "GlobalNetworkPolicy",
-]);
+/**
+ * Cluster-scoped kinds by API group ("" is the core group): the built-in kinds plus those of widely used
+ * add-ons (Gateway API, cert-manager, policy engines, CNIs...). "*" marks groups whose every kind is
+ * cluster-scoped, so unknown kinds of those groups are too. Every other kind is namespaced, unless a
+ * CustomResourceDefinition of the same stack declares it `scope: Cluster` (see `declaredScopes`).
+ */
+const CLUSTER_SCOPED: Record<string, ReadonlySet<string> | "*"> = {
+    "": new Set(["Namespace", "Node", "PersistentVolume", "ComponentStatus"]),
+    "rbac.authorization.k8s.io": new Set(["ClusterRole", "ClusterRoleBinding"]),
+    "storage.k8s.io": new Set(["StorageClass", "CSIDriver", "CSINode", "VolumeAttachment", "VolumeAttributesClass"]),
+    "networking.k8s.io": new Set(["IngressClass", "IPAddress", "ServiceCIDR"]),
+    "policy": new Set(["PodSecurityPolicy"]),
+    "extensions": new Set(["PodSecurityPolicy"]),
+    "resource.k8s.io": new Set(["DeviceClass", "ResourceSlice"]),
+    "metrics.k8s.io": new Set(["NodeMetrics"]),
+    "scheduling.k8s.io": "*",
+    "node.k8s.io": "*",
+    "apiextensions.k8s.io": "*",
+    "apiregistration.k8s.io": "*",
+    "admissionregistration.k8s.io": "*",
+    "certificates.k8s.io": "*",
+    "flowcontrol.apiserver.k8s.io": "*",
+    "gateway.networking.k8s.io": new Set(["GatewayClass"]),
+    "policy.networking.k8s.io": new Set(["AdminNetworkPolicy", "BaselineAdminNetworkPolicy"]),
+    "snapshot.storage.k8s.io": new Set(["VolumeSnapshotClass", "VolumeSnapshotContent"]),
+    "cert-manager.io": new Set(["ClusterIssuer"]),
+    "trust.cert-manager.io": new Set(["Bundle"]),
+    "external-secrets.io": new Set(["ClusterSecretStore", "ClusterExternalSecret"]),
+    "kyverno.io": new Set(["ClusterPolicy", "ClusterCleanupPolicy"]),
+    "wgpolicyk8s.io": new Set(["ClusterPolicyReport"]),
+    "templates.gatekeeper.sh": "*",
+    "constraints.gatekeeper.sh": "*",
+    "mutations.gatekeeper.sh": "*",
+    "crd.projectcalico.org": new Set([
+        "GlobalNetworkPolicy", "GlobalNetworkSet", "ClusterInformation", "FelixConfiguration", "BGPConfiguration", "BGPPeer",
+        "IPPool", "IPAMBlock", "BlockAffinity", "IPAMConfig", "IPAMHandle", "KubeControllersConfiguration", "HostEndpoint", "IPReservation",
+    ]),
+    "projectcalico.org": new Set(["GlobalNetworkPolicy", "GlobalNetworkSet", "HostEndpoint", "IPPool", "BGPConfiguration", "BGPPeer", "FelixConfiguration", "ClusterInformation"]),
+    "cilium.io": new Set(["CiliumClusterwideNetworkPolicy", "CiliumNode", "CiliumIdentity", "CiliumExternalWorkload", "CiliumLoadBalancerIPPool", "CiliumClusterwideEnvoyConfig"]),
+    "karpenter.sh": new Set(["NodePool", "NodeClaim"]),
+    "nfd.k8s-sigs.io": new Set(["NodeFeatureRule"]),
+};
+
+/** `<group>/<Kind>` → scope, from the CustomResourceDefinitions of a stack. */
+export type DeclaredScopes = ReadonlyMap<string, "Cluster" | "Namespaced">;
+
+/** The API group of an apiVersion: "apps/v1" → "apps", "v1" → "" (core). */
+export function apiGroupOf(apiVersion: string | undefined): string {
+    const text = apiVersion ?? "";
+    return text.includes("/") ? text.slice(0, text.lastIndexOf("/")) : "";
+}
+
+/**
+ * Whether objects of `kind` (in `apiVersion`) live outside namespaces. A CustomResourceDefinition of the stack
+ * (`declared`) is authoritative; then the table above. Without an apiVersion, any group's kind counts.
+ */
+export function isClusterScoped(kind: string, apiVersion?: string, declared?: DeclaredScopes): boolean {
+    const group = apiGroupOf(apiVersion);
+    const fromCrd = declared?.get(`${group}/${kind}`);
+    if (fromCrd !== undefined) {
+        return fromCrd === "Cluster";
+    }
+    if (apiVersion === undefined) {
+        return Object.values(CLUSTER_SCOPED).some(kinds => kinds !== "*" && kinds.has(kind));
+    }
+    const kinds = CLUSTER_SCOPED[group];
+    return kinds === "*" || (kinds !== undefined && kinds.has(kind));
+}
+
+/** The scopes declared by the CustomResourceDefinitions among `objects` (unreadable ones are skipped). */
+export function declaredScopes(objects: readonly K8sObject[]): Map<string, "Cluster" | "Namespaced"> {
+    const scopes = new Map<string, "Cluster" | "Namespaced">();
+    for (const obj of objects) {
+        if (readOr(() => kindOf(obj), "") !== "CustomResourceDefinition") {
+            continue;
+        }
+        const entry = readOr(() => {
+            const spec = specOf(obj);
+            const names = isRecord(spec.names) ? spec.names : {};
+            return { group: asString(spec.group), kind: asString(names.kind), scope: asString(spec.scope) };
+        }, undefined);
+        if (entry?.group && entry.kind && (entry.scope === "Cluster" || entry.scope === "Namespaced")) {
+            scopes.set(`${entry.group}/${entry.kind}`, entry.scope);
+        }
+    }
+    return scopes;
+}
 
 export const POD_WORKLOAD_KINDS = new Set([
     "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
@@ -161,10 +242,6 @@ export const POD_WORKLOAD_KINDS = new Set([
 export const LONG_RUNNING_KINDS = new Set([
     "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
 ]);
-
-export function isClusterScoped(kind: string): boolean {
-    return CLUSTER_SCOPED_KINDS.has(kind);
-}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -198,9 +275,9 @@ export function nameOf(obj: K8sObject): string {
 }
 
 /** The namespace an object lives in ("" for cluster-scoped kinds, "default" when unset). */
-export function namespaceOf(obj: K8sObject): string {
+export function namespaceOf(obj: K8sObject, declared?: DeclaredScopes): string {
     const kind = kindOf(obj);
-    if (isClusterScoped(kind)) {
+    if (isClusterScoped(kind, asString(obj.apiVersion), declared)) {
         return kind === "Namespace" ? nameOf(obj) : "";
     }
     return asString(obj.metadata?.namespace) || "default";
@@ -259,9 +336,28 @@ export function mainContainers(pod: PodSpec | undefined): Container[] {
     return pod ? asArray<Container>(pod.containers).filter(isRecord) : [];
 }
 
-/** "container 'x'" or "init container 'x'", the way messages name containers. */
+/**
+ * Checks every container of a pod spec (init containers first) on its own: a value unknown at preview in one
+ * container becomes one advisory about that value, and the other containers are still checked.
+ */
+export function perContainer<T extends Outcome>(pod: PodSpec | undefined, check: (container: Container, init: boolean) => T[]): Array<T | Violation> {
+    if (!pod) {
+        return [];
+    }
+    return [
+        ...perElement<unknown, T>(() => pod.initContainers, c => (isRecord(c) ? check(c as Container, true) : [])),
+        ...perElement<unknown, T>(() => pod.containers, c => (isRecord(c) ? check(c as Container, false) : [])),
+    ];
+}
+
+/** `perContainer` over the main containers only. */
+export function perMainContainer<T extends Outcome>(pod: PodSpec | undefined, check: (container: Container) => T[]): Array<T | Violation> {
+    return pod ? perElement<unknown, T>(() => pod.containers, c => (isRecord(c) ? check(c as Container) : [])) : [];
+}
+
+/** "container 'x'" or "init container 'x'", the way messages name containers (a name unknown at preview is "?"). */
 export function describeContainer(c: Container, init: boolean): string {
-    return `${init ? "init container" : "container"} '${asString(c.name) ?? "?"}'`;
+    return `${init ? "init container" : "container"} '${readOr(() => asString(c.name), undefined) ?? "?"}'`;
 }
 
 /** Declared replicas of a workload (1 when unset); undefined for DaemonSets, Jobs and CronJobs. */

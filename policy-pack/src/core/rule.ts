@@ -17,6 +17,8 @@ export interface Violation {
 export interface RuleContext {
     /** Every rule id the pack knows (for exemption annotations that name a rule). */
     knownRuleIds: ReadonlySet<string>;
+    /** Whether an object's kind is cluster-scoped, CRDs of the stack included (set by the evaluator). */
+    isClusterScoped?: (obj: K8sObject) => boolean;
 }
 
 interface RuleBase<C extends object> {
@@ -25,6 +27,8 @@ interface RuleBase<C extends object> {
     /** Audit findings (F1..F23) this rule covers; empty for general hardening rules. */
     findings: string[];
     description: string;
+    /** What to change, in a few words (the README's "how to fix" column; messages give the details). */
+    fix: string;
     defaultLevel: Level;
     /** Per-stack tunables: JSON schema for CrossGuard's configSchema plus the defaults. */
     config: { schema: Record<string, PolicyConfigJSONSchema>; defaults: C };

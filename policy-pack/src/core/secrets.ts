@@ -6,9 +6,12 @@ const STRONG_SECRET = /(^|[^a-z])(password|passwd|pass|pwd|secret|token|api[_-]?
 /** Names that mention a secret but carry no secret value (a reference, a policy, a size...). */
 const BENIGN_SUFFIX = /(_|-|\.)(file|path|ref|name|names|key_?name|secret_?name|ttl|timeout|expiry|expires|expiration|length|len|min|max|size|policy|lifetime|duration|enabled|enable|url_?template|header|type|mode|user|username|users|encryption|endpoint|url|uri|algorithm|method|hash|format|cipher|scheme|store|provider|source)$/i;
 
+/** `NEO4J_AUTH`, `BASIC_AUTH`, `REDIS_AUTH`: a name ending in "auth" holds credentials (`user/password`, a token). */
+const TRAILING_AUTH = /(^|[^a-z])auth$/i;
+
 export function isSecretLikeName(name: string): boolean {
     const normalized = name.replace(/([a-z])([A-Z])/g, "$1_$2");
-    return STRONG_SECRET.test(normalized) && !BENIGN_SUFFIX.test(normalized);
+    return (STRONG_SECRET.test(normalized) || TRAILING_AUTH.test(normalized)) && !BENIGN_SUFFIX.test(normalized);
 }
 
 /** Values that are clearly not a literal secret: empty, placeholders, references, numbers, booleans, paths. */
@@ -99,4 +102,32 @@ export function secretAssignmentsIn(text: string): string[] {
         }
     }
     return keys;
+}
+
+/**
+ * Literal credentials on a command line: `--static-auth-secret=abc`, `--password abc`, or a DSN with a password
+ * as an argument. `$(VAR)` references, file paths and placeholders are fine.
+ */
+export function literalSecretArgs(words: readonly string[]): Array<{ arg: string; reason: string }> {
+    const found: Array<{ arg: string; reason: string }> = [];
+    for (let i = 0; i < words.length; i++) {
+        const word = words[i]!;
+        const flag = /^--?([A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$/.exec(word);
+        if (flag) {
+            const next = words[i + 1];
+            const value = stripQuotes(flag[2] ?? (next !== undefined && !next.startsWith("-") ? next : ""));
+            if (value !== "" && isSecretLikeName(flag[1]!) && !isPlaceholderValue(value) && dsnPassword(value) === undefined) {
+                found.push({ arg: `--${flag[1]}`, reason: "a literal credential" });
+                continue;
+            }
+        }
+        if (dsnPassword(stripQuotes(word.replace(/^--?[A-Za-z][A-Za-z0-9_.-]*=/, ""))) !== undefined) {
+            found.push({ arg: flag ? `--${flag[1]}` : "an argument", reason: "a connection string with a password" });
+        }
+    }
+    return found;
+}
+
+function stripQuotes(value: string): string {
+    return value.trim().replace(/^['"]|['"]$/g, "");
 }

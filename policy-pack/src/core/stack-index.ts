@@ -1,8 +1,8 @@
 import {
-    K8sObject, LONG_RUNNING_KINDS, POD_WORKLOAD_KINDS, StringMap, annotationsOf, asNumber, asString, declaredReplicas, isRecord,
-    kindOf, labelsOf, nameOf, namespaceOf, specOf,
+    DeclaredScopes, K8sObject, LONG_RUNNING_KINDS, POD_WORKLOAD_KINDS, StringMap, annotationsOf, asNumber, asString, declaredReplicas,
+    declaredScopes, isClusterScoped, isRecord, kindOf, labelsOf, nameOf, namespaceOf, specOf,
 } from "./k8s";
-import { readOr } from "./unknown";
+import { UnknownValueLike, isUnknownValueError, readOr } from "./unknown";
 
 /**
  * Every object of a stack, indexed once by kind and by namespace so that stack rules stay linear.
@@ -15,12 +15,17 @@ export class StackIndex {
     private readonly namespaceObjects = new Map<string, K8sObject>();
     private readonly identity = new Map<K8sObject, { kind: string; namespace: string; name: string }>();
     private hpaByTarget?: Map<string, K8sObject[]>;
+    private readonly hpaUnknown = new Map<string, UnknownValueLike>();
+
+    /** Scopes of custom kinds declared by the stack's CustomResourceDefinitions. */
+    readonly scopes: DeclaredScopes;
 
     constructor(objects: readonly K8sObject[]) {
         this.objects = objects;
+        this.scopes = declaredScopes(objects);
         for (const obj of objects) {
             const kind = readOr(() => kindOf(obj), "");
-            const namespace = readOr(() => namespaceOf(obj), "");
+            const namespace = readOr(() => namespaceOf(obj, this.scopes), "");
             const name = readOr(() => nameOf(obj), "");
             this.identity.set(obj, { kind, namespace, name });
             push(this.kinds, kind, obj);
@@ -41,7 +46,12 @@ export class StackIndex {
     }
 
     namespaceOf(obj: K8sObject): string {
-        return this.identity.get(obj)?.namespace ?? readOr(() => namespaceOf(obj), "");
+        return this.identity.get(obj)?.namespace ?? readOr(() => namespaceOf(obj, this.scopes), "");
+    }
+
+    /** Whether the object's kind lives outside namespaces (built-in table, or a CRD of this stack). */
+    isClusterScoped(obj: K8sObject): boolean {
+        return isClusterScoped(this.kindOf(obj), readOr(() => asString(obj.apiVersion), undefined), this.scopes);
     }
 
     nameOf(obj: K8sObject): string {
@@ -106,17 +116,36 @@ export class StackIndex {
 
     /** HorizontalPodAutoscalers whose scaleTargetRef names the workload (same namespace, kind and name). */
     autoscalersOf(workload: K8sObject): readonly K8sObject[] {
+        const byTarget = this.autoscalerIndex();
+        return byTarget.get(targetKey(this.namespaceOf(workload), this.kindOf(workload), this.nameOf(workload))) ?? [];
+    }
+
+    /** The unknown value that hides the target of some HorizontalPodAutoscaler of the namespace at preview, if any. */
+    unknownAutoscalerIn(namespace: string): UnknownValueLike | undefined {
+        this.autoscalerIndex();
+        return this.hpaUnknown.get(namespace);
+    }
+
+    private autoscalerIndex(): Map<string, K8sObject[]> {
         if (!this.hpaByTarget) {
             this.hpaByTarget = new Map();
             for (const hpa of this.ofKind("HorizontalPodAutoscaler")) {
-                const ref = readOr(() => specOf(hpa).scaleTargetRef, undefined);
-                if (isRecord(ref)) {
-                    const key = targetKey(this.namespaceOf(hpa), asString(ref.kind) ?? "", asString(ref.name) ?? "");
-                    push(this.hpaByTarget, key, hpa);
+                try {
+                    const ref = specOf(hpa).scaleTargetRef;
+                    if (isRecord(ref)) {
+                        const key = targetKey(this.namespaceOf(hpa), asString(ref.kind) ?? "", asString(ref.name) ?? "");
+                        push(this.hpaByTarget, key, hpa);
+                    }
+                } catch (err) {
+                    if (!isUnknownValueError(err)) {
+                        throw err;
+                    }
+                    const namespace = this.namespaceOf(hpa);
+                    this.hpaUnknown.set(namespace, this.hpaUnknown.get(namespace) ?? err);
                 }
             }
         }
-        return this.hpaByTarget.get(targetKey(this.namespaceOf(workload), this.kindOf(workload), this.nameOf(workload))) ?? [];
+        return this.hpaByTarget;
     }
 
     /** Worst-case replicas: the HPA's maxReplicas when one targets the workload, else spec.replicas. */

@@ -1,4 +1,5 @@
-import { Container, K8sObject, PodSpec, StringMap, allContainers, isRecord, podTemplateOf } from "./k8s";
+import { Container, K8sObject, PodSpec, StringMap, isRecord, perContainer, podTemplateOf } from "./k8s";
+import type { Violation } from "./rule";
 import { parseQuantity } from "./quantity";
 
 export function podLabelsOf(workload: K8sObject): StringMap {
@@ -13,12 +14,22 @@ export interface PodResources {
     limitsMemory: number;
 }
 
-/** Effective pod resources as the scheduler sees them: max(Σ main containers, largest init container). */
-export function podResources(pod: PodSpec | undefined): PodResources {
+/**
+ * Effective pod resources as the scheduler sees them: max(Σ main containers, largest init container).
+ * A container whose resources are unknown at preview counts as zero (the result is a lower bound) and is
+ * noted in `unknown`.
+ */
+export function podResources(pod: PodSpec | undefined, unknown: Violation[] = []): PodResources {
     const main = zero();
     const init = zero();
-    for (const { container, init: isInit } of allContainers(pod)) {
-        const r = containerResources(container);
+    const seen: Array<{ r: PodResources; isInit: boolean }> = [];
+    for (const note of perContainer(pod, (container, isInit) => {
+        seen.push({ r: containerResources(container), isInit });
+        return [] as string[];
+    })) {
+        unknown.push(note as Violation);
+    }
+    for (const { r, isInit } of seen) {
         if (isInit) {
             init.requestsCpu = Math.max(init.requestsCpu, r.requestsCpu);
             init.requestsMemory = Math.max(init.requestsMemory, r.requestsMemory);

@@ -6,6 +6,7 @@ export const automountServiceAccountToken = resourceRule({
     id: "automount-service-account-token",
     findings: [],
     description: "Pod specs set automountServiceAccountToken: false (set true only where the pod calls the API).",
+    fix: "`automountServiceAccountToken: false` in the pod spec",
     defaultLevel: "advisory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,

@@ -1,4 +1,5 @@
-import { POD_WORKLOAD_KINDS, allContainers, asArray, describeContainer, podSpecOf } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, asArray, describeContainer, perContainer, podSpecOf } from "../core/k8s";
+import { guarded } from "../core/unknown";
 import { resourceRule } from "../core/rule";
 
 interface Settings {
@@ -10,6 +11,7 @@ export const capabilities = resourceRule<Settings>({
     id: "capabilities",
     findings: ["F22", "F23"],
     description: "Every container drops ALL capabilities and adds none beyond the allowed list (default NET_BIND_SERVICE).",
+    fix: "`capabilities.drop: [ALL]`; remove added capabilities or exempt with a reason",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {
@@ -18,20 +20,21 @@ export const capabilities = resourceRule<Settings>({
     },
     check(obj, settings) {
         const allowed = new Set(asArray<string>(settings.allowedCapabilities).map(normalize));
-        const messages: string[] = [];
-        for (const { container, init } of allContainers(podSpecOf(obj))) {
-            const caps = container.securityContext?.capabilities;
+        return perContainer(podSpecOf(obj), (container, init) => {
             const name = describeContainer(container, init);
-            const added = asArray<string>(caps?.add).map(String).filter(c => !allowed.has(normalize(c)));
-            if (added.length > 0) {
-                messages.push(`${name} adds capabilities ${added.join(", ")}: remove them from securityContext.capabilities.add ` +
-                    `(or add annotation exempt.keel.dev/capabilities with the reason)`);
-            }
-            if (!asArray<string>(caps?.drop).map(normalize).includes("ALL")) {
-                messages.push(`set securityContext.capabilities.drop: [ALL] on ${name}`);
-            }
-        }
-        return messages;
+            return [
+                ...guarded(() => {
+                    const added = asArray<string>(container.securityContext?.capabilities?.add).map(String).filter(c => !allowed.has(normalize(c)));
+                    return added.length > 0
+                        ? [`${name} adds capabilities ${added.join(", ")}: remove them from securityContext.capabilities.add ` +
+                            `(or add annotation exempt.keel.dev/capabilities with the reason)`]
+                        : [];
+                }),
+                ...guarded(() => asArray<string>(container.securityContext?.capabilities?.drop).map(normalize).includes("ALL")
+                    ? []
+                    : [`set securityContext.capabilities.drop: [ALL] on ${name}`]),
+            ];
+        });
     },
 });
 

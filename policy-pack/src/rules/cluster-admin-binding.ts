@@ -1,11 +1,13 @@
-import { asArray, asString, isRecord } from "../core/k8s";
+import { asString, isRecord } from "../core/k8s";
 import { NO_CONFIG, resourceRule } from "../core/rule";
+import { perElement } from "../core/unknown";
 
 /** F8: no workload identity gets the keys to the whole cluster. */
 export const clusterAdminBinding = resourceRule({
     id: "cluster-admin-binding",
     findings: ["F8"],
     description: "No ClusterRoleBinding or RoleBinding grants the cluster-admin ClusterRole to a ServiceAccount.",
+    fix: "bind a Role/ClusterRole with only the needed verbs",
     defaultLevel: "mandatory",
     kinds: new Set(["ClusterRoleBinding", "RoleBinding"]),
     config: NO_CONFIG,
@@ -14,15 +16,14 @@ export const clusterAdminBinding = resourceRule({
         if (asString(roleRef.name) !== "cluster-admin") {
             return [];
         }
-        const messages: string[] = [];
-        for (const subject of asArray<{ kind?: string; name?: string; namespace?: string }>(obj.subjects)) {
+        return perElement<{ kind?: string; name?: string; namespace?: string } | undefined>(() => obj.subjects, subject => {
             const isServiceAccount = subject?.kind === "ServiceAccount"
                 || (subject?.kind === "Group" && /^system:serviceaccounts/.test(asString(subject.name) ?? ""));
-            if (isServiceAccount) {
-                const who = subject.kind === "ServiceAccount" ? `ServiceAccount ${subject.namespace ? `${subject.namespace}/` : ""}${subject.name ?? "?"}` : `group ${subject.name}`;
-                messages.push(`${who} is bound to cluster-admin: bind it to a Role/ClusterRole listing only the verbs and resources it needs`);
+            if (!subject || !isServiceAccount) {
+                return [];
             }
-        }
-        return messages;
+            const who = subject.kind === "ServiceAccount" ? `ServiceAccount ${subject.namespace ? `${subject.namespace}/` : ""}${subject.name ?? "?"}` : `group ${subject.name}`;
+            return [`${who} is bound to cluster-admin: bind it to a Role/ClusterRole listing only the verbs and resources it needs`];
+        });
     },
 });

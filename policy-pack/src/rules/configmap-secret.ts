@@ -1,6 +1,6 @@
-import { isRecord } from "../core/k8s";
 import { dsnPassword, hasPemBlock, isPlaceholderValue, isSecretLikeName, looksLikeKeyMaterial, secretAssignmentsIn } from "../core/secrets";
 import { resourceRule } from "../core/rule";
+import { perEntry } from "../core/unknown";
 
 interface Settings {
     entropyThreshold: number;
@@ -12,6 +12,7 @@ export const configmapSecret = resourceRule<Settings>({
     id: "configmap-secret",
     findings: ["F5", "F6"],
     description: "ConfigMaps carry no passwords, tokens, keys, DSNs with passwords, PEM blocks or high-entropy key material.",
+    fix: "move the value to a Secret; reference it with `secretKeyRef` or a secret volume",
     defaultLevel: "mandatory",
     kinds: new Set(["ConfigMap"]),
     config: {
@@ -22,23 +23,11 @@ export const configmapSecret = resourceRule<Settings>({
         defaults: { entropyThreshold: 3.5, minKeyLength: 32 },
     },
     check(obj, settings) {
-        const messages: string[] = [];
         const fix = "move it to a Secret and reference it with secretKeyRef or a secret volume";
-        for (const field of ["data", "binaryData"] as const) {
-            const entries = obj[field];
-            if (!isRecord(entries)) {
-                continue;
-            }
-            for (const [key, raw] of Object.entries(entries)) {
-                const value = typeof raw === "string" ? raw : "";
-                const where = `${field}.${key}`;
-                const reason = secretReason(key, value, field === "binaryData", settings);
-                if (reason) {
-                    messages.push(`${where} ${reason}: ${fix}`);
-                }
-            }
-        }
-        return messages;
+        return (["data", "binaryData"] as const).flatMap(field => perEntry<unknown>(() => obj[field], (key, raw) => {
+            const reason = secretReason(key, typeof raw === "string" ? raw : "", field === "binaryData", settings);
+            return reason ? [`${field}.${key} ${reason}: ${fix}`] : [];
+        }));
     },
 });
 

@@ -1,4 +1,4 @@
-import { LONG_RUNNING_KINDS, describeContainer, isRecord, mainContainers, podSpecOf } from "../core/k8s";
+import { LONG_RUNNING_KINDS, describeContainer, isRecord, perMainContainer, podSpecOf } from "../core/k8s";
 import { resourceRule } from "../core/rule";
 
 interface Settings {
@@ -10,6 +10,7 @@ export const containerProbes = resourceRule<Settings>({
     id: "container-probes",
     findings: ["F2"],
     description: "Every container of a long-running workload has a readinessProbe and a livenessProbe.",
+    fix: "add `readinessProbe` and `livenessProbe`",
     defaultLevel: "mandatory",
     kinds: LONG_RUNNING_KINDS,
     config: {
@@ -17,8 +18,7 @@ export const containerProbes = resourceRule<Settings>({
         defaults: { requireLiveness: true },
     },
     check(obj, settings) {
-        const messages: string[] = [];
-        for (const container of mainContainers(podSpecOf(obj))) {
+        return perMainContainer(podSpecOf(obj), container => {
             const missing: string[] = [];
             if (!isRecord(container.readinessProbe)) {
                 missing.push("readinessProbe");
@@ -26,11 +26,9 @@ export const containerProbes = resourceRule<Settings>({
             if (settings.requireLiveness && !isRecord(container.livenessProbe)) {
                 missing.push("livenessProbe");
             }
-            if (missing.length > 0) {
-                messages.push(`add ${missing.join(" and ")} to ${describeContainer(container, false)}` +
-                    " (plus a startupProbe when it takes long to start)");
-            }
-        }
-        return messages;
+            return missing.length > 0
+                ? [`add ${missing.join(" and ")} to ${describeContainer(container, false)} (plus a startupProbe when it takes long to start)`]
+                : [];
+        });
     },
 });

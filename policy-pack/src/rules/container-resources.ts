@@ -1,4 +1,4 @@
-import { POD_WORKLOAD_KINDS, allContainers, describeContainer, isRecord, podSpecOf } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, describeContainer, isRecord, perContainer, podSpecOf } from "../core/k8s";
 import { resourceRule } from "../core/rule";
 
 interface Settings {
@@ -10,6 +10,7 @@ export const containerResources = resourceRule<Settings>({
     id: "container-resources",
     findings: ["F1"],
     description: "Every container (init containers included) sets CPU and memory requests and limits.",
+    fix: "set `resources.requests`/`limits` `cpu` and `memory`",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {
@@ -17,8 +18,7 @@ export const containerResources = resourceRule<Settings>({
         defaults: { requireCpuLimit: true },
     },
     check(obj, settings) {
-        const messages: string[] = [];
-        for (const { container, init } of allContainers(podSpecOf(obj))) {
+        return perContainer(podSpecOf(obj), (container, init) => {
             const resources = isRecord(container.resources) ? container.resources : {};
             const missing: string[] = [];
             for (const [section, fields] of [["requests", ["cpu", "memory"]], ["limits", settings.requireCpuLimit ? ["cpu", "memory"] : ["memory"]]] as const) {
@@ -30,10 +30,7 @@ export const containerResources = resourceRule<Settings>({
                     }
                 }
             }
-            if (missing.length > 0) {
-                messages.push(`set ${missing.join(", ")} on ${describeContainer(container, init)}`);
-            }
-        }
-        return messages;
+            return missing.length > 0 ? [`set ${missing.join(", ")} on ${describeContainer(container, init)}`] : [];
+        });
     },
 });

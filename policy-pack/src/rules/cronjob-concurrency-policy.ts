@@ -6,6 +6,7 @@ export const cronjobConcurrencyPolicy = resourceRule({
     id: "cronjob-concurrency-policy",
     findings: ["F20"],
     description: "CronJobs set spec.concurrencyPolicy to Forbid or Replace (the default Allow lets runs overlap).",
+    fix: "`concurrencyPolicy: Forbid`",
     defaultLevel: "advisory",
     kinds: new Set(["CronJob"]),
     config: NO_CONFIG,

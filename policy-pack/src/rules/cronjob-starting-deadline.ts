@@ -6,6 +6,7 @@ export const cronjobStartingDeadline = resourceRule({
     id: "cronjob-starting-deadline",
     findings: ["F20"],
     description: "CronJobs set spec.startingDeadlineSeconds.",
+    fix: "`startingDeadlineSeconds: 600`",
     defaultLevel: "advisory",
     kinds: new Set(["CronJob"]),
     config: NO_CONFIG,

@@ -5,12 +5,17 @@ import { NO_CONFIG, resourceRule } from "../core/rule";
 export const defaultNamespace = resourceRule({
     id: "default-namespace",
     findings: ["F12", "F13"],
-    description: "Namespaced objects set metadata.namespace to a dedicated namespace, not 'default'.",
+    description: "Namespaced objects set metadata.namespace to a dedicated namespace, not 'default' (cluster-scoped kinds, CRDs declared `scope: Cluster` included, are skipped).",
+    fix: "set `metadata.namespace`",
     defaultLevel: "advisory",
     config: NO_CONFIG,
-    check(obj) {
+    check(obj, _settings, ctx) {
         const kind = kindOf(obj);
-        if (kind === "" || isClusterScoped(kind) || kind === "List") {
+        if (kind === "" || kind === "List") {
+            return [];
+        }
+        const clusterScoped = ctx.isClusterScoped ? ctx.isClusterScoped(obj) : isClusterScoped(kind, asString(obj.apiVersion));
+        if (clusterScoped) {
             return [];
         }
         const namespace = asString(obj.metadata?.namespace);

@@ -38,6 +38,7 @@ export const deprecatedApi = resourceRule({
     id: "deprecated-api",
     findings: [],
     description: "Objects use served API versions (no extensions/v1beta1, policy/v1beta1 PDB, batch/v1beta1 CronJob, autoscaling/v2beta*, ...).",
+    fix: "use the served apiVersion named in the message",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(obj) {

@@ -1,4 +1,4 @@
-import { POD_WORKLOAD_KINDS, allContainers, asArray, asString, describeContainer, podSpecOf } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, asArray, asString, describeContainer, perContainer, podSpecOf } from "../core/k8s";
 import { parseImage } from "../core/image";
 import { resourceRule } from "../core/rule";
 
@@ -11,6 +11,7 @@ export const imageRegistry = resourceRule<Settings>({
     id: "image-registry",
     findings: ["F21"],
     description: "Images come from an allowed registry (policy config allowedRegistries; off when empty). Use it for air-gapped stacks.",
+    fix: "mirror the image into an allowed registry",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {
@@ -22,18 +23,16 @@ export const imageRegistry = resourceRule<Settings>({
         if (allowed.length === 0) {
             return [];
         }
-        const messages: string[] = [];
-        for (const { container, init } of allContainers(podSpecOf(obj))) {
+        return perContainer(podSpecOf(obj), (container, init) => {
             const image = asString(container.image);
             if (!image) {
-                continue;
+                return [];
             }
             const ref = parseImage(image);
             const full = `${ref.registry}/${ref.repository}`;
-            if (!allowed.some(prefix => full === prefix || full.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`))) {
-                messages.push(`image '${image}' of ${describeContainer(container, init)} comes from '${ref.registry}': mirror it to ${allowed.join(" or ")} and reference the mirror`);
-            }
-        }
-        return messages;
+            return allowed.some(prefix => full === prefix || full.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`))
+                ? []
+                : [`image '${image}' of ${describeContainer(container, init)} comes from '${ref.registry}': mirror it to ${allowed.join(" or ")} and reference the mirror`];
+        });
     },
 });

@@ -6,6 +6,7 @@ export const jobTtl = resourceRule({
     id: "job-ttl",
     findings: ["F20"],
     description: "Jobs set spec.ttlSecondsAfterFinished.",
+    fix: "`ttlSecondsAfterFinished`",
     defaultLevel: "advisory",
     kinds: new Set(["Job"]),
     config: NO_CONFIG,

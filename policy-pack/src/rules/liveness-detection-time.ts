@@ -1,4 +1,4 @@
-import { LONG_RUNNING_KINDS, describeContainer, isRecord, mainContainers, podSpecOf } from "../core/k8s";
+import { LONG_RUNNING_KINDS, describeContainer, isRecord, perMainContainer, podSpecOf } from "../core/k8s";
 import { probeTiming } from "../core/probes";
 import { resourceRule } from "../core/rule";
 
@@ -14,6 +14,7 @@ export const livenessDetectionTime = resourceRule<Settings>({
     id: "liveness-detection-time",
     findings: ["F3"],
     description: "A livenessProbe detects a failure within maxSeconds (initialDelaySeconds + periodSeconds × failureThreshold; K8s defaults 0/10/3).",
+    fix: "startupProbe for boot; liveness `initialDelaySeconds: 0`, `periodSeconds × failureThreshold ≤ 60`",
     defaultLevel: "mandatory",
     kinds: LONG_RUNNING_KINDS,
     config: {
@@ -21,17 +22,16 @@ export const livenessDetectionTime = resourceRule<Settings>({
         defaults: { maxSeconds: 60 },
     },
     check(obj, settings) {
-        const messages: string[] = [];
-        for (const container of mainContainers(podSpecOf(obj))) {
+        return perMainContainer(podSpecOf(obj), container => {
             if (!isRecord(container.livenessProbe)) {
-                continue;
+                return [];
             }
             const t = probeTiming(container.livenessProbe);
             const hasStartup = isRecord(container.startupProbe);
             const delay = hasStartup ? 0 : t.initialDelay;
             const detection = delay + t.period * t.failureThreshold;
             if (detection <= settings.maxSeconds) {
-                continue;
+                return [];
             }
             const formula = hasStartup
                 ? `${t.period} × ${t.failureThreshold}, after the startupProbe`
@@ -39,8 +39,7 @@ export const livenessDetectionTime = resourceRule<Settings>({
             const advice = hasStartup || t.initialDelay === 0
                 ? "lower periodSeconds and failureThreshold (e.g. 10 × 3)"
                 : "move the boot wait into a startupProbe, then set livenessProbe initialDelaySeconds: 0 and periodSeconds × failureThreshold ≤ " + settings.maxSeconds + " (e.g. 10 × 3)";
-            messages.push(`livenessProbe of ${describeContainer(container, false)} detects a failure only after ${detection} s (${formula}) > ${settings.maxSeconds} s: ${advice}`);
-        }
-        return messages;
+            return [`livenessProbe of ${describeContainer(container, false)} detects a failure only after ${detection} s (${formula}) > ${settings.maxSeconds} s: ${advice}`];
+        });
     },
 });

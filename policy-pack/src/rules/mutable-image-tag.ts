@@ -1,4 +1,4 @@
-import { POD_WORKLOAD_KINDS, allContainers, asArray, asString, describeContainer, podSpecOf } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, asArray, asString, describeContainer, perContainer, podSpecOf } from "../core/k8s";
 import { parseImage } from "../core/image";
 import { resourceRule } from "../core/rule";
 
@@ -14,6 +14,7 @@ export const mutableImageTag = resourceRule<Settings>({
     id: "mutable-image-tag",
     findings: ["F9"],
     description: "Images are pinned: no untagged images, no `latest`, no branch-like tags (master, main, dev, edge, nightly, stable...), no version-less tags; a digest is always fine.",
+    fix: "pin a version tag or a digest",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: {
@@ -24,34 +25,29 @@ export const mutableImageTag = resourceRule<Settings>({
         defaults: { mutableTags: BRANCH_LIKE, allowedTags: [] },
     },
     check(obj, settings) {
-        const messages: string[] = [];
         const mutable = new Set(asArray<string>(settings.mutableTags).map(t => t.toLowerCase()));
-        for (const { container, init } of allContainers(podSpecOf(obj))) {
+        const fix = "pin a version tag (e.g. :1.2.3) or a digest (@sha256:...)";
+        return perContainer(podSpecOf(obj), (container, init) => {
             const image = asString(container.image);
             if (!image) {
-                continue;
+                return [];
             }
             const ref = parseImage(image);
             if (ref.digest) {
-                continue;
+                return [];
             }
             const name = describeContainer(container, init);
-            const fix = "pin a version tag (e.g. :1.2.3) or a digest (@sha256:...)";
             if (!ref.tag) {
-                messages.push(`image '${image}' of ${name} has no tag (means :latest): ${fix}`);
-                continue;
+                return [`image '${image}' of ${name} has no tag (means :latest): ${fix}`];
             }
             if (asArray<string>(settings.allowedTags).includes(ref.tag)) {
-                continue;
+                return [];
             }
             const parts = ref.tag.toLowerCase().split(/[-._]/);
-            const word = parts.find(p => mutable.has(p));
-            if (word) {
-                messages.push(`image '${image}' of ${name} uses the mutable tag '${ref.tag}': ${fix}`);
-            } else if (!/\d/.test(ref.tag)) {
-                messages.push(`image '${image}' of ${name} uses the version-less tag '${ref.tag}': ${fix}`);
+            if (parts.some(p => mutable.has(p))) {
+                return [`image '${image}' of ${name} uses the mutable tag '${ref.tag}': ${fix}`];
             }
-        }
-        return messages;
+            return /\d/.test(ref.tag) ? [] : [`image '${image}' of ${name} uses the version-less tag '${ref.tag}': ${fix}`];
+        });
     },
 });

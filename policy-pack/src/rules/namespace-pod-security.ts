@@ -8,6 +8,7 @@ export const namespacePodSecurity = resourceRule({
     id: "namespace-pod-security",
     findings: ["F22"],
     description: "Namespaces label pod-security.kubernetes.io/enforce: restricted (baseline/privileged only with an exemption and its reason).",
+    fix: "label `pod-security.kubernetes.io/enforce: restricted` (or exempt with a reason)",
     defaultLevel: "mandatory",
     kinds: new Set(["Namespace"]),
     config: NO_CONFIG,

@@ -1,4 +1,4 @@
-import { POD_WORKLOAD_KINDS, allContainers, describeContainer, podSpecOf } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, describeContainer, perContainer, podSpecOf } from "../core/k8s";
 import { NO_CONFIG, resourceRule } from "../core/rule";
 
 /** F22 (restricted profile): setuid binaries must not gain privileges. */
@@ -6,12 +6,13 @@ export const privilegeEscalation = resourceRule({
     id: "privilege-escalation",
     findings: ["F22"],
     description: "Every container sets securityContext.allowPrivilegeEscalation: false.",
+    fix: "`allowPrivilegeEscalation: false`",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,
     check(obj) {
-        return allContainers(podSpecOf(obj))
-            .filter(({ container }) => container.securityContext?.allowPrivilegeEscalation !== false)
-            .map(({ container, init }) => `set securityContext.allowPrivilegeEscalation: false on ${describeContainer(container, init)}`);
+        return perContainer(podSpecOf(obj), (container, init) => container.securityContext?.allowPrivilegeEscalation === false
+            ? []
+            : [`set securityContext.allowPrivilegeEscalation: false on ${describeContainer(container, init)}`]);
     },
 });

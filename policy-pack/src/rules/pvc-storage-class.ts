@@ -1,5 +1,6 @@
 import { K8sObject, asArray, asString, isRecord, nameOf, specOf } from "../core/k8s";
 import { resourceRule } from "../core/rule";
+import { perElement } from "../core/unknown";
 
 interface Settings {
     allowedStorageClasses: string[];
@@ -10,6 +11,7 @@ export const pvcStorageClass = resourceRule<Settings>({
     id: "pvc-storage-class",
     findings: ["F4"],
     description: "PersistentVolumeClaims and StatefulSet volumeClaimTemplates set a non-empty storageClassName (from the allow-list when configured).",
+    fix: "`storageClassName: fast-ssd` (an existing class)",
     defaultLevel: "mandatory",
     kinds: new Set(["PersistentVolumeClaim", "StatefulSet"]),
     config: {
@@ -17,24 +19,22 @@ export const pvcStorageClass = resourceRule<Settings>({
         defaults: { allowedStorageClasses: [] },
     },
     check(obj, settings) {
-        const claims: Array<{ label: string; spec: Record<string, unknown> }> = obj.kind === "StatefulSet"
-            ? asArray<K8sObject>(specOf(obj).volumeClaimTemplates).filter(isRecord)
-                .map(t => ({ label: `volumeClaimTemplate '${nameOf(t)}'`, spec: specOf(t) }))
-            : [{ label: "the claim", spec: specOf(obj) }];
-        const messages: string[] = [];
         const allowed = asArray<string>(settings.allowedStorageClasses);
-        for (const { label, spec } of claims) {
+        const checkClaim = (label: string, spec: Record<string, unknown>): string[] => {
             const value = spec.storageClassName;
             const className = asString(value);
             const suggestion = allowed.length > 0 ? allowed.join(" or ") : "an existing StorageClass, e.g. fast-ssd";
             if (value === undefined || value === null) {
-                messages.push(`set spec.storageClassName of ${label} to ${suggestion} (unset means the cluster default, which may not exist)`);
+                return [`set spec.storageClassName of ${label} to ${suggestion} (unset means the cluster default, which may not exist)`];
             } else if (className === undefined || className.trim() === "") {
-                messages.push(`set spec.storageClassName of ${label} to ${suggestion}: "" disables dynamic provisioning and the claim stays Pending`);
+                return [`set spec.storageClassName of ${label} to ${suggestion}: "" disables dynamic provisioning and the claim stays Pending`];
             } else if (allowed.length > 0 && !allowed.includes(className)) {
-                messages.push(`storageClassName '${className}' of ${label} is not allowed: use ${allowed.join(" or ")}`);
+                return [`storageClassName '${className}' of ${label} is not allowed: use ${allowed.join(" or ")}`];
             }
-        }
-        return messages;
+            return [];
+        };
+        return obj.kind === "StatefulSet"
+            ? perElement<K8sObject | undefined>(() => specOf(obj).volumeClaimTemplates, t => isRecord(t) ? checkClaim(`volumeClaimTemplate '${nameOf(t)}'`, specOf(t)) : [])
+            : checkClaim("the claim", specOf(obj));
     },
 });

@@ -1,12 +1,14 @@
-import { POD_WORKLOAD_KINDS, asArray, asNumber, isRecord, podSpecOf, Container } from "../core/k8s";
+import { POD_WORKLOAD_KINDS, asNumber, isRecord, podSpecOf, Container } from "../core/k8s";
 import { commandWords } from "../core/app-settings";
 import { NO_CONFIG, resourceRule } from "../core/rule";
+import { perElement } from "../core/unknown";
 
 /** F7: fixing volume ownership is the kubelet's job (fsGroup), not a root init container's. */
 export const rootChownInit = resourceRule({
     id: "root-chown-init",
     findings: ["F7"],
     description: "No init container runs as root to chown/chmod a volume; use securityContext.fsGroup instead.",
+    fix: "remove the init container; `securityContext.fsGroup` (+ `fsGroupChangePolicy: OnRootMismatch`)",
     defaultLevel: "mandatory",
     kinds: POD_WORKLOAD_KINDS,
     config: NO_CONFIG,
@@ -16,18 +18,21 @@ export const rootChownInit = resourceRule({
             return [];
         }
         const podUser = asNumber(pod.securityContext?.runAsUser);
-        const messages: string[] = [];
-        for (const init of asArray<Container>(pod.initContainers).filter((c): c is Container => isRecord(c))) {
+        return perElement<unknown>(() => pod.initContainers, element => {
+            if (!isRecord(element)) {
+                return [];
+            }
+            const init = element as Container;
             const user = asNumber(init.securityContext?.runAsUser) ?? podUser;
             const words = commandWords(init);
             const chown = words.find(w => /^(chown|chmod|chgrp)$/.test(w.replace(/^.*\//, "")));
-            if (user === 0 && chown) {
-                const owner = ownerOf(words);
-                messages.push(`remove init container '${init.name ?? "?"}' that runs as root to ${chown} a volume: ` +
-                    `set spec.securityContext.fsGroup${owner ? `: ${owner}` : ""} (with fsGroupChangePolicy: OnRootMismatch) on the pod instead`);
+            if (user !== 0 || !chown) {
+                return [];
             }
-        }
-        return messages;
+            const owner = ownerOf(words);
+            return [`remove init container '${init.name ?? "?"}' that runs as root to ${chown} a volume: ` +
+                `set spec.securityContext.fsGroup${owner ? `: ${owner}` : ""} (with fsGroupChangePolicy: OnRootMismatch) on the pod instead`];
+        });
     },
 });
 

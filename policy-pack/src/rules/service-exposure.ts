@@ -6,6 +6,7 @@ export const serviceExposure = resourceRule({
     id: "service-exposure",
     findings: ["F13", "F23"],
     description: "Services are ClusterIP (or headless); NodePort and LoadBalancer need an exemption with a reason.",
+    fix: "ClusterIP behind the Ingress, or exempt with a reason",
     defaultLevel: "mandatory",
     kinds: new Set(["Service"]),
     config: NO_CONFIG,

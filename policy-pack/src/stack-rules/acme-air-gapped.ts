@@ -13,6 +13,7 @@ export const acmeAirGapped = stackRule<Settings>({
     id: "acme-air-gapped",
     findings: ["F21"],
     description: "With policy config airGapped: true, no cert-manager Issuer/ClusterIssuer uses spec.acme and no Ingress asks for one.",
+    fix: "cert-manager `ca`/`selfSigned` issuer; point Ingress annotations at it",
     defaultLevel: "mandatory",
     config: {
         schema: { airGapped: { type: "boolean", description: "The stack has no internet access (default false)." } },

@@ -20,11 +20,12 @@ export const capacityFit = stackRule<Settings>({
     id: "capacity-fit",
     findings: ["F17"],
     description: "Total requests (at max replicas) fit the cluster minus headroom; total limits fit the cluster times the allowed overcommit (policy config clusterCpu, clusterMemory).",
+    fix: "lower requests/limits/replicas, or add nodes",
     defaultLevel: "mandatory",
     config: {
         schema: {
-            clusterCpu: { type: ["number", "string"], description: "Allocatable CPU of the cluster, in cores (e.g. 92 or \"92\")." },
-            clusterMemory: { type: ["number", "string"], description: "Allocatable memory of the cluster, as a quantity (e.g. \"368Gi\") or bytes." },
+            clusterCpu: { type: ["number", "string"], description: "Allocatable CPU of the cluster, in cores (e.g. 92 or \"92\"); with clusterMemory also unset, the rule is off." },
+            clusterMemory: { type: ["number", "string"], description: "Allocatable memory of the cluster, as a quantity (e.g. \"368Gi\") or bytes; with clusterCpu also unset, the rule is off." },
             headroomPercent: { type: "number", minimum: 0, maximum: 100, description: "Share of capacity kept free of requests (default 10)." },
             limitOvercommit: { type: "number", minimum: 0, description: "Allowed Σ limits / capacity (default 1.0: no overcommit)." },
             daemonSetNodes: { type: "integer", minimum: 1, description: "Nodes a DaemonSet runs on (default 1)." },
@@ -32,7 +33,12 @@ export const capacityFit = stackRule<Settings>({
         defaults: { headroomPercent: 10, limitOvercommit: 1, daemonSetNodes: 1 },
     },
     check(stack, settings) {
-        const items = footprints(stack, stack.workloads(), settings.daemonSetNodes);
+        if (parseQuantity(settings.clusterCpu) === undefined && parseQuantity(settings.clusterMemory) === undefined) {
+            return [];
+        }
+        // Values unknown at preview count as zero: a total that already exceeds the budget is a definite violation.
+        const unknown: Violation[] = [];
+        const items = footprints(stack, stack.workloads(), settings.daemonSetNodes, unknown);
         const violations: Violation[] = [];
         const resources: Array<{ capacity: number | undefined; request: keyof PodResources; limit: keyof PodResources; label: string; fmt: (n: number) => string }> = [
             { capacity: parseQuantity(settings.clusterCpu), request: "requestsCpu", limit: "limitsCpu", label: "CPU", fmt: n => `${formatCores(n)} cores` },
@@ -57,7 +63,7 @@ export const capacityFit = stackRule<Settings>({
                 });
             }
         }
-        return violations;
+        return [...violations, ...unknown];
     },
 });
 

@@ -28,6 +28,7 @@ export const dbConnectionBudget = stackRule<Settings>({
     id: "db-connection-budget",
     findings: ["F16"],
     description: "For every database (keel.dev/database), Σ(pool × max replicas) of its consumers (keel.dev/db-pools) ≤ keel.dev/db-max-connections − keel.dev/db-reserved-connections.",
+    fix: "lower pools or max replicas, raise max_connections, or add PgBouncer",
     defaultLevel: "mandatory",
     config: {
         schema: {

@@ -1,5 +1,5 @@
 import { annotationsOf } from "../core/k8s";
-import { checkEach } from "../core/unknown";
+import { checkEach, unknownPart } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
 
 export const SCALABLE_ANNOTATION = "keel.dev/scalable";
@@ -9,6 +9,7 @@ export const hpaRequired = stackRule({
     id: "hpa-required",
     findings: ["F11"],
     description: "Every workload annotated keel.dev/scalable: \"true\" is the scaleTargetRef of a HorizontalPodAutoscaler.",
+    fix: "HorizontalPodAutoscaler (`autoscaling/v2`) targeting the workload",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {
@@ -17,7 +18,10 @@ export const hpaRequired = stackRule({
             if (annotationsOf(workload)[SCALABLE_ANNOTATION] !== "true") {
                 return;
             }
-            if (stack.autoscalersOf(workload).length === 0) {
+            const hidden = stack.unknownAutoscalerIn(stack.namespaceOf(workload));
+            if (stack.autoscalersOf(workload).length === 0 && hidden) {
+                violations.push(unknownPart(hidden, workload));
+            } else if (stack.autoscalersOf(workload).length === 0) {
                 const kind = stack.kindOf(workload);
                 violations.push({
                     subject: workload,

@@ -16,6 +16,7 @@ export const liIsolation = stackRule({
     id: "li-isolation",
     findings: ["F13"],
     description: "Namespaces labelled keel.dev/lawful-intercept: \"true\" deny by default, have no internet egress (no empty `to`, no public ipBlock) and no ingress from the intercepted namespace (keel.dev/intercepts) or from all namespaces.",
+    fix: "default deny; egress only to in-cluster peers and DNS; no ingress from the intercepted namespace",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {

@@ -1,6 +1,6 @@
 import { namespaceSubject } from "../core/capacity";
 import { Direction, isDefaultDeny } from "../core/network";
-import { checkEach } from "../core/unknown";
+import { checkEach, someKnown, unknownPart } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
 
 /** F13: traffic inside and out of a namespace is denied unless a policy allows it. */
@@ -8,6 +8,7 @@ export const namespaceDefaultDeny = stackRule({
     id: "namespace-default-deny",
     findings: ["F13"],
     description: "Every namespace (with workloads, or declared) has a default-deny NetworkPolicy: podSelector {} and policyTypes [Ingress, Egress] with no rules.",
+    fix: "NetworkPolicy `podSelector: {}`, `policyTypes: [Ingress, Egress]`, no rules",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {
@@ -15,7 +16,15 @@ export const namespaceDefaultDeny = stackRule({
         const violations: Violation[] = [];
         checkEach([...namespaces].filter(n => n !== "").sort(), violations, namespace => {
             const policies = stack.inNamespace(namespace, "NetworkPolicy");
-            const missing = (["Ingress", "Egress"] as Direction[]).filter(d => !policies.some(np => isDefaultDeny(np, d)));
+            const missing: Direction[] = [];
+            for (const direction of ["Ingress", "Egress"] as Direction[]) {
+                const denied = someKnown(policies, np => isDefaultDeny(np, direction));
+                if (denied === false) {
+                    missing.push(direction);
+                } else if (denied !== true) {
+                    violations.push(unknownPart(denied, namespaceSubject(stack, namespace)));
+                }
+            }
             if (missing.length > 0) {
                 violations.push({
                     subject: namespaceSubject(stack, namespace),

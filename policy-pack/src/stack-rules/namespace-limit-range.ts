@@ -8,6 +8,7 @@ export const namespaceLimitRange = stackRule({
     id: "namespace-limit-range",
     findings: ["F12"],
     description: "Every namespace with workloads has a LimitRange of type Container with default and defaultRequest for cpu and memory.",
+    fix: "LimitRange type Container with `default` and `defaultRequest`",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {

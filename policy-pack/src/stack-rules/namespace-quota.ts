@@ -20,6 +20,7 @@ export const namespaceQuota = stackRule<Settings>({
     id: "namespace-quota",
     findings: ["F12"],
     description: "Every namespace with workloads has a ResourceQuota setting requests.cpu, requests.memory, limits.cpu and limits.memory, large enough for the workloads at max replicas.",
+    fix: "ResourceQuota with requests/limits cpu/memory large enough for the workloads",
     defaultLevel: "mandatory",
     config: {
         schema: { daemonSetNodes: { type: "integer", minimum: 1, description: "Nodes a DaemonSet runs on, for totals (default 1)." } },
@@ -36,7 +37,7 @@ export const namespaceQuota = stackRule<Settings>({
                 });
                 return;
             }
-            const used = footprints(stack, stack.workloadsIn(namespace), settings.daemonSetNodes);
+            const used = footprints(stack, stack.workloadsIn(namespace), settings.daemonSetNodes, violations);
             for (const { keys, field, cpu } of REQUIRED) {
                 const limits = quotas
                     .map(q => ({ quota: q, hard: specOf(q).hard }))

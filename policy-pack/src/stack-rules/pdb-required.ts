@@ -1,5 +1,5 @@
 import { annotationsOf, asNumber, specOf } from "../core/k8s";
-import { checkEach } from "../core/unknown";
+import { checkEach, someKnown, unknownPart } from "../core/unknown";
 import { selectorMatches } from "../core/selectors";
 import { podLabelsOf } from "../core/workloads";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
@@ -12,6 +12,7 @@ export const pdbRequired = stackRule({
     id: "pdb-required",
     findings: ["F10"],
     description: "Every workload with more than one replica, or annotated keel.dev/critical: \"true\", is selected by a PodDisruptionBudget in its namespace.",
+    fix: "PodDisruptionBudget selecting the pod labels (e.g. `maxUnavailable: 1`)",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
     check(stack) {
@@ -28,8 +29,10 @@ export const pdbRequired = stackRule({
             }
             const labels = podLabelsOf(workload);
             const namespace = stack.namespaceOf(workload);
-            const covered = stack.inNamespace(namespace, "PodDisruptionBudget").some(pdb => selectorMatches(specOf(pdb).selector, labels));
-            if (!covered) {
+            const covered = someKnown(stack.inNamespace(namespace, "PodDisruptionBudget"), pdb => selectorMatches(specOf(pdb).selector, labels));
+            if (covered !== true && covered !== false) {
+                violations.push(unknownPart(covered, workload));
+            } else if (!covered) {
                 const why = critical ? `it is annotated ${CRITICAL_ANNOTATION}` : `it runs ${replicas} replicas`;
                 violations.push({
                     subject: workload,

@@ -1,8 +1,8 @@
 import { K8sObject, PodSpec, Container, describeContainer, podSpecOf } from "../core/k8s";
 import { confFileSettings, mountedConfigFiles, postgresArgSettings } from "../core/app-settings";
-import { containersWithImage } from "../core/databases";
+import { perContainerWithImage } from "../core/databases";
 import { formatBytes, parsePostgresMemory } from "../core/quantity";
-import { checkEach } from "../core/unknown";
+import { about, checkEach } from "../core/unknown";
 import { memoryLimit } from "../core/workloads";
 import { Violation, stackRule } from "../core/rule";
 import type { StackIndex } from "../core/stack-index";
@@ -24,6 +24,7 @@ export const postgresMemory = stackRule<Settings>({
     id: "postgres-memory",
     findings: ["F14"],
     description: "PostgreSQL: shared_buffers ≤ 25% of the memory limit, effective_cache_size ≤ 75%, work_mem × max_connections + shared_buffers ≤ the limit.",
+    fix: "shared_buffers ≤ 25 %, effective_cache_size ≤ 75 %, work_mem × max_connections + shared_buffers ≤ limit",
     defaultLevel: "mandatory",
     config: {
         schema: {
@@ -35,20 +36,19 @@ export const postgresMemory = stackRule<Settings>({
     check(stack, settings) {
         const violations: Violation[] = [];
         checkEach(stack.longRunningWorkloads(), violations, workload => {
-            const pod = podSpecOf(workload);
-            for (const container of containersWithImage(workload, POSTGRES_IMAGE)) {
-                checkContainer(stack, workload, pod!, container, settings, violations);
-            }
+            const pod = podSpecOf(workload)!;
+            violations.push(...about(perContainerWithImage(workload, POSTGRES_IMAGE, container => checkContainer(stack, workload, pod, container, settings)), workload));
         });
         return violations;
     },
 });
 
-function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, container: Container, settings: Settings, violations: Violation[]): void {
+function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, container: Container, settings: Settings): string[] {
     const limit = memoryLimit(container);
     if (limit === undefined) {
-        return; // container-resources asks for the limit
+        return []; // container-resources asks for the limit
     }
+    const problems: string[] = [];
     const settingsFound = new Map<string, string>();
     for (const file of mountedConfigFiles(stack, workload, pod, container, /\.conf$/)) {
         for (const [k, v] of confFileSettings(file.text)) {
@@ -65,26 +65,18 @@ function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, co
     const name = describeContainer(container, false);
     const limitText = formatBytes(limit);
     if (sharedBuffers !== undefined && sharedBuffers > limit * settings.sharedBuffersMaxPercent / 100) {
-        violations.push({
-            subject: workload,
-            message: `shared_buffers ${formatBytes(sharedBuffers)} of ${name} is ${pct(sharedBuffers, limit)} of its ${limitText} memory limit: set shared_buffers ≤ ${formatBytes(limit * settings.sharedBuffersMaxPercent / 100)} (${settings.sharedBuffersMaxPercent}%)`,
-        });
+        problems.push(`shared_buffers ${formatBytes(sharedBuffers)} of ${name} is ${pct(sharedBuffers, limit)} of its ${limitText} memory limit: set shared_buffers ≤ ${formatBytes(limit * settings.sharedBuffersMaxPercent / 100)} (${settings.sharedBuffersMaxPercent}%)`);
     }
     if (settingsFound.has("effective_cache_size") && effectiveCache !== undefined && effectiveCache > limit * settings.effectiveCacheMaxPercent / 100) {
-        violations.push({
-            subject: workload,
-            message: `effective_cache_size ${formatBytes(effectiveCache)} of ${name} exceeds ${settings.effectiveCacheMaxPercent}% of its ${limitText} memory limit: set it ≤ ${formatBytes(limit * settings.effectiveCacheMaxPercent / 100)}`,
-        });
+        problems.push(`effective_cache_size ${formatBytes(effectiveCache)} of ${name} exceeds ${settings.effectiveCacheMaxPercent}% of its ${limitText} memory limit: set it ≤ ${formatBytes(limit * settings.effectiveCacheMaxPercent / 100)}`);
     }
     if (workMem !== undefined && sharedBuffers !== undefined && Number.isFinite(maxConnections)) {
         const worst = workMem * maxConnections + sharedBuffers;
         if (worst > limit) {
-            violations.push({
-                subject: workload,
-                message: `work_mem ${formatBytes(workMem)} × max_connections ${maxConnections} + shared_buffers ${formatBytes(sharedBuffers)} = ${formatBytes(worst)} exceeds the ${limitText} memory limit of ${name}: lower work_mem or max_connections (use a pooler), or raise the limit`,
-            });
+            problems.push(`work_mem ${formatBytes(workMem)} × max_connections ${maxConnections} + shared_buffers ${formatBytes(sharedBuffers)} = ${formatBytes(worst)} exceeds the ${limitText} memory limit of ${name}: lower work_mem or max_connections (use a pooler), or raise the limit`);
         }
     }
+    return problems;
 }
 
 function pct(part: number, whole: number): string {

@@ -1,8 +1,8 @@
 import { describeContainer, podSpecOf } from "../core/k8s";
 import { commandWords, confFileSettings, mountedConfigFiles } from "../core/app-settings";
-import { containersWithImage } from "../core/databases";
+import { perContainerWithImage } from "../core/databases";
 import { formatBytes, parseRedisMemory } from "../core/quantity";
-import { checkEach } from "../core/unknown";
+import { about, checkEach } from "../core/unknown";
 import { memoryLimit } from "../core/workloads";
 import { Violation, stackRule } from "../core/rule";
 
@@ -17,6 +17,7 @@ export const redisMaxmemory = stackRule<Settings>({
     id: "redis-maxmemory",
     findings: ["F18"],
     description: "Redis sets maxmemory (args or a mounted redis.conf) at most 80% of the container's memory limit.",
+    fix: "`--maxmemory` ≤ 80 % of the limit with a `maxmemory-policy`",
     defaultLevel: "mandatory",
     config: {
         schema: { maxPercent: { type: "number", minimum: 1, maximum: 100, description: "Largest maxmemory as % of the memory limit (default 80)." } },
@@ -26,10 +27,10 @@ export const redisMaxmemory = stackRule<Settings>({
         const violations: Violation[] = [];
         checkEach(stack.longRunningWorkloads(), violations, workload => {
             const pod = podSpecOf(workload)!;
-            for (const container of containersWithImage(workload, REDIS_IMAGE)) {
+            violations.push(...about(perContainerWithImage(workload, REDIS_IMAGE, container => {
                 const limit = memoryLimit(container);
                 if (limit === undefined) {
-                    continue;
+                    return [];
                 }
                 let value: string | undefined;
                 for (const file of mountedConfigFiles(stack, workload, pod, container, /\.conf$/)) {
@@ -47,11 +48,12 @@ export const redisMaxmemory = stackRule<Settings>({
                 const budget = limit * settings.maxPercent / 100;
                 const bytes = value === undefined ? undefined : parseRedisMemory(value);
                 if (value === undefined || bytes === 0) {
-                    violations.push({ subject: workload, message: `set --maxmemory on ${name} to at most ${formatBytes(budget)} (${settings.maxPercent}% of its ${formatBytes(limit)} memory limit) with a maxmemory-policy` });
+                    return [`set --maxmemory on ${name} to at most ${formatBytes(budget)} (${settings.maxPercent}% of its ${formatBytes(limit)} memory limit) with a maxmemory-policy`];
                 } else if (bytes !== undefined && bytes > budget) {
-                    violations.push({ subject: workload, message: `maxmemory ${value} of ${name} is ${Math.round(bytes / limit * 100)}% of its ${formatBytes(limit)} memory limit: set it to at most ${formatBytes(budget)} (${settings.maxPercent}%) or raise the limit` });
+                    return [`maxmemory ${value} of ${name} is ${Math.round(bytes / limit * 100)}% of its ${formatBytes(limit)} memory limit: set it to at most ${formatBytes(budget)} (${settings.maxPercent}%) or raise the limit`];
                 }
-            }
+                return [];
+            }), workload));
         });
         return violations;
     },

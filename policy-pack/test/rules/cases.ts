@@ -393,7 +393,7 @@ export const CASES: RuleCase[] = [
             pod(d).volumes!.push({ name: "model-cache", emptyDir: { sizeLimit: "10Gi" } });
             container(d).volumeMounts!.push({ name: "model-cache", mountPath: "/root/.cache/huggingface" });
         },
-        expect: [{ kind: "Deployment", name: "tts", message: "emptyDir volume 'model-cache' (mounted at /root/.cache/huggingface) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName" }],
+        expect: [{ kind: "Deployment", name: "tts", message: "emptyDir volume 'model-cache' (mounted at /root/.cache/huggingface) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 1Gi)" }],
     },
     {
         rule: "emptydir-cache", title: "a volume named like a cache but mounted at /tmp, and a memory /dev/shm, are fine",
@@ -403,5 +403,64 @@ export const CASES: RuleCase[] = [
             container(d).volumeMounts!.push({ name: "cache", mountPath: "/tmp/cache" });
         },
         expect: [],
+    },
+    // Found by the independent manifest sets (test/independent): scratch emptyDirs of hardened nginx, Keycloak and Kibana.
+    {
+        rule: "emptydir-cache", title: "scratch space is fine: nginx temp dir capped at 64Mi, a .../data/tmp path, a small Kibana data dir",
+        mutate: o => {
+            const d = find(o, "Deployment", "api");
+            pod(d).volumes!.push(
+                { name: "nginx-cache", emptyDir: { sizeLimit: "64Mi" } },
+                { name: "keycloak-tmp", emptyDir: {} },
+                { name: "kibana-data", emptyDir: { sizeLimit: "64Mi" } },
+            );
+            container(d).volumeMounts!.push(
+                { name: "nginx-cache", mountPath: "/var/cache/nginx" },
+                { name: "keycloak-tmp", mountPath: "/opt/keycloak/data/tmp" },
+                { name: "kibana-data", mountPath: "/usr/share/kibana/data" },
+            );
+        },
+        expect: [],
+    },
+    {
+        rule: "emptydir-cache", title: "uncapped or large cache-like emptyDirs are still reported; scratchSizeLimit is configurable",
+        mutate: o => {
+            const d = find(o, "Deployment", "api");
+            pod(d).volumes!.push({ name: "nginx-cache", emptyDir: {} }, { name: "data", emptyDir: { sizeLimit: "20Gi" } }, { name: "hf", emptyDir: { sizeLimit: "512Mi" } });
+            container(d).volumeMounts!.push({ name: "nginx-cache", mountPath: "/var/cache/nginx" }, { name: "data", mountPath: "/var/lib/app" }, { name: "hf", mountPath: "/root/.cache/huggingface" });
+        },
+        config: withConfig({ "emptydir-cache": { scratchSizeLimit: "256Mi" } }),
+        expect: [
+            { kind: "Deployment", name: "api", message: "emptyDir volume 'nginx-cache' (mounted at /var/cache/nginx) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 256Mi)" },
+            { kind: "Deployment", name: "api", message: "emptyDir volume 'data' (mounted at /var/lib/app) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 256Mi)" },
+            { kind: "Deployment", name: "api", message: "emptyDir volume 'hf' (mounted at /root/.cache/huggingface) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 256Mi)" },
+        ],
+    },
+    // Found by the independent manifest sets: credentials the name and argument checks missed.
+    {
+        rule: "configmap-secret", title: "NEO4J_AUTH user/password in a ConfigMap (NEO4J_AUTH: none is fine)",
+        mutate: o => {
+            const data = find(o, "ConfigMap", "api-config").data as Record<string, string>;
+            data.NEO4J_AUTH = "neo4j/juneN3o4j2024";
+            data.GRAPH_AUTH = "none";
+        },
+        expect: [{ kind: "ConfigMap", name: "api-config", message: "data.NEO4J_AUTH is named like a credential and holds a literal value: move it to a Secret and reference it with secretKeyRef or a secret volume" }],
+    },
+    {
+        rule: "env-literal-secret", title: "literal secrets and DSNs on the command line; $(VAR), files and flags without values are fine",
+        mutate: o => {
+            const c = container(deploymentApi(o));
+            c.args = [
+                "--use-auth-secret", "--static-auth-secret=CHANGE_TO_TURN_SECRET",
+                "--requirepass", "hunter2-redis",
+                "--database-url", "postgres://synapse:Syn4pse-DB-pass@postgres:5432/synapse",
+                "--api-token=$(API_TOKEN)", "--password-file", "/run/secrets/db/password", "--token-ttl=5m",
+            ];
+        },
+        expect: [
+            { kind: "Deployment", name: "api", message: "the command line of container 'api' passes a literal credential in --static-auth-secret: put it in a Secret, expose it with env valueFrom.secretKeyRef and write $(VAR) in the argument" },
+            { kind: "Deployment", name: "api", message: "the command line of container 'api' passes a literal credential in --requirepass: put it in a Secret, expose it with env valueFrom.secretKeyRef and write $(VAR) in the argument" },
+            { kind: "Deployment", name: "api", message: "the command line of container 'api' passes a connection string with a password in an argument: put it in a Secret, expose it with env valueFrom.secretKeyRef and write $(VAR) in the argument" },
+        ],
     },
 ];

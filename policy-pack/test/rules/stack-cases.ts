@@ -183,6 +183,39 @@ export const STACK_CASES: RuleCase[] = [
             { kind: "StatefulSet", name: "elasticsearch", message: "ES_JAVA_OPTS of container 'elasticsearch' sets -Xms2g and -Xmx4g: set both to the same size" },
         ],
     },
+    // Found by the independent manifest sets: the heap set the Bitnami way, or in a jvm.options.d file.
+    {
+        rule: "elasticsearch-heap", title: "Bitnami ELASTICSEARCH_HEAP_SIZE 4g on a 6Gi limit",
+        mutate: o => {
+            const c = container(find(o, "StatefulSet", "elasticsearch"));
+            c.env = c.env!.filter(e => e.name !== "ES_JAVA_OPTS");
+            c.env.push({ name: "ELASTICSEARCH_HEAP_SIZE", value: "4g" });
+            c.resources!.limits!.memory = "6Gi";
+        },
+        expect: [
+            { kind: "StatefulSet", name: "elasticsearch", message: "JVM heap -Xmx4g of container 'elasticsearch' exceeds 50% of its 6Gi memory limit: set -Xms and -Xmx to at most 3Gi or raise the limit to 8Gi" },
+        ],
+    },
+    {
+        rule: "elasticsearch-heap", title: "-Xms1g/-Xmx3g in a mounted jvm.options.d file on a 4Gi limit; ES_JAVA_OPTS would win over it",
+        mutate: o => {
+            const sts = find(o, "StatefulSet", "elasticsearch");
+            const c = container(sts);
+            c.env = c.env!.filter(e => e.name !== "ES_JAVA_OPTS");
+            c.resources!.limits!.memory = "4Gi";
+            c.volumeMounts = [...(c.volumeMounts ?? []), { name: "jvm-options", mountPath: "/usr/share/elasticsearch/config/jvm.options.d" }];
+            pod(sts).volumes = [...(pod(sts).volumes ?? []), { name: "jvm-options", configMap: { name: "es-jvm" } }];
+            o.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "es-jvm", namespace: "platform" }, data: { "heap.options": "# heap\n-Xms1g\n-Xmx3g\n" } });
+            const other = JSON.parse(JSON.stringify(sts)) as K8sObject;
+            other.metadata!.name = "elasticsearch-b";
+            container(other).env!.push({ name: "ES_JAVA_OPTS", value: "-Xms2g -Xmx2g" });
+            o.push(other);
+        },
+        expect: [
+            { kind: "StatefulSet", name: "elasticsearch", message: "JVM heap -Xmx3g of container 'elasticsearch' exceeds 50% of its 4Gi memory limit: set -Xms and -Xmx to at most 2Gi or raise the limit to 6Gi" },
+            { kind: "StatefulSet", name: "elasticsearch", message: "heap.options (ConfigMap es-jvm) of container 'elasticsearch' sets -Xms1g and -Xmx3g: set both to the same size" },
+        ],
+    },
     // ---- F18
     {
         rule: "redis-maxmemory", title: "maxmemory 1gb on a 1Gi limit",
@@ -237,6 +270,22 @@ export const STACK_CASES: RuleCase[] = [
             { kind: "CronJob", name: "postgres-backup", message: "set annotation keel.dev/backup-retention to the number of backups kept (integer ≥ 1; it is unset) and make the job delete older ones" },
             { kind: "StatefulSet", name: "elasticsearch", message: "no backup CronJob for database 'platform/elasticsearch': add a CronJob annotated keel.dev/backup-of: platform/elasticsearch and keel.dev/backup-retention: \"<n ≥ 1>\"" },
             { kind: "Deployment", name: "mongo", message: "no backup CronJob for database 'platform/mongo': add a CronJob annotated keel.dev/backup-of: platform/mongo and keel.dev/backup-retention: \"<n ≥ 1>\" (or annotate the workload keel.dev/database with its id)" },
+        ],
+    },
+    // Found by the independent manifest sets: a Bitnami-style pg_dumpall CronJob with no retention, and a read replica.
+    {
+        rule: "backup-retention", title: "an unannotated dump CronJob declares no retention; a streaming read replica needs no backup of its own",
+        mutate: o => {
+            const dump = JSON.parse(JSON.stringify(find(o, "CronJob", "postgres-backup"))) as K8sObject;
+            dump.metadata = { name: "postgresql-pgdumpall", namespace: "platform" };
+            container(dump).command = ["/bin/sh", "-c", "pg_dumpall --clean --if-exists --file=${PGDUMP_DIR}/pg_dumpall-$(date '+%Y-%m-%d-%H-%M').pgdump"];
+            const replica = JSON.parse(JSON.stringify(find(o, "StatefulSet", "postgres"))) as K8sObject;
+            replica.metadata = { name: "postgres-read", namespace: "platform" };
+            container(replica).env = [{ name: "POSTGRESQL_REPLICATION_MODE", value: "slave" }, { name: "POSTGRESQL_MASTER_HOST", value: "postgres" }];
+            o.push(dump, replica);
+        },
+        expect: [
+            { kind: "CronJob", name: "postgresql-pgdumpall", message: "the CronJob backs up a database with pg_dumpall but declares no retention: make it delete all but the newest N backups and annotate it keel.dev/backup-of: <database id> and keel.dev/backup-retention: \"<N ≥ 1>\"" },
         ],
     },
     // ---- F21
