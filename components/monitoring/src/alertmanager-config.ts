@@ -35,11 +35,6 @@ export function renderAlertmanagerConfig(webhook: boolean): string {
         target_matchers: ['alertname="VolumeFillingUp"'],
         equal: ["namespace", "persistentvolumeclaim"],
       },
-      {
-        source_matchers: ['alertname=~"PostgresDown|RedisDown"'],
-        target_matchers: ['alertname="TargetDown"'],
-        equal: ["namespace", "pod"],
-      },
     ],
   });
 }

@@ -19,7 +19,11 @@ function block(b: AlloyBlock, indent: number): string[] {
   const pad = "  ".repeat(indent);
   const head = `${pad}${b.name}${b.label !== undefined ? ` ${JSON.stringify(b.label)}` : ""} {`;
   const attrs = Object.entries(b.attrs ?? {}).map(([k, v]) => `${pad}  ${k} = ${value(v)}`);
-  const inner = (b.blocks ?? []).flatMap((c) => ["", ...block(c, indent + 1)]);
+  // A blank line between items, none after the opening brace.
+  const inner = (b.blocks ?? []).flatMap((c, i) => [
+    ...(i > 0 || attrs.length > 0 ? [""] : []),
+    ...block(c, indent + 1),
+  ]);
   return [head, ...attrs, ...inner, `${pad}}`];
 }
 
