@@ -75,6 +75,7 @@ export const imageCatalog = {
   alloy: { repository: "docker.io/grafana/alloy", tag: "v1.11.3" },
   postgresExporter: { repository: "quay.io/prometheuscommunity/postgres-exporter", tag: "v0.18.1" },
   redisExporter: { repository: "docker.io/oliver006/redis_exporter", tag: "v1.80.0" },
+  kubeStateMetrics: { repository: "registry.k8s.io/kube-state-metrics/kube-state-metrics", tag: "v2.17.0" },
 } as const satisfies Record<string, PinnedImage>;
 
 export type ImageKey = keyof typeof imageCatalog;
