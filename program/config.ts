@@ -10,6 +10,7 @@ import {
 } from "@keel/core";
 import { AiCoreAppSettings, appSettingDefaults, resolveAppSettings } from "@keel/ai-core";
 import { MatrixAppSettings, matrixSettingKeys, resolveMatrixSettings } from "@keel/matrix";
+import { MonitoringSettings, monitoringSettingDefaults, resolveMonitoringSettings } from "@keel/monitoring";
 import { MediaAppSettings, appSettingDefaults as mediaDefaults, resolveMediaSettings } from "@keel/media";
 import {
   MicroservicesAppSettings,
@@ -20,7 +21,15 @@ import { OsintAppSettings, appSettingDefaults as osintDefaults, resolveOsintSett
 import { WebRtcAppSettings, appSettingDefaults as webrtcDefaults, resolveWebRtcSettings } from "@keel/webrtc";
 
 /** Platforms a stack can enable. */
-export const platformNames = ["aiCore", "osint", "media", "webrtc", "microservices", "matrix"] as const;
+export const platformNames = [
+  "aiCore",
+  "osint",
+  "media",
+  "webrtc",
+  "microservices",
+  "matrix",
+  "monitoring",
+] as const;
 export type PlatformName = (typeof platformNames)[number];
 
 export const tlsModes = ["selfSigned", "provided", "acme"] as const;
@@ -48,6 +57,7 @@ export interface StackConfig {
   webrtc: WebRtcAppSettings;
   microservices: MicroservicesAppSettings;
   matrix: MatrixAppSettings;
+  monitoring: MonitoringSettings;
 }
 
 /** Every key with its default; `undefined` means required. */
@@ -72,6 +82,7 @@ const defaults: { [K in keyof StackConfig]: StackConfig[K] | undefined } = {
   webrtc: {},
   microservices: {},
   matrix: {},
+  monitoring: {},
 };
 
 /** Keys read from secret config, not from `keel:*` plain values. */
@@ -304,6 +315,8 @@ export function parseStackConfig(raw: Raw): StackConfig {
 
   const matrix = object("matrix", get("matrix"), matrixSettingKeys) as MatrixAppSettings;
   resolveMatrixSettings(matrix, sizing, "keel:matrix");
+  const monitoringRaw = object("monitoring", get("monitoring"), Object.keys(monitoringSettingDefaults));
+  const monitoring = resolveMonitoringSettings(monitoringRaw as MonitoringSettings, "keel:monitoring");
 
   return {
     platforms,
@@ -326,6 +339,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     webrtc,
     microservices,
     matrix,
+    monitoring,
   };
 }
 

@@ -19,6 +19,13 @@ import {
 } from "@keel/microservices";
 import { Osint, OsintArgs, osintDemand, validateOsintArgs } from "@keel/osint";
 import { WebRtc, WebRtcArgs, validateWebRtcArgs, webrtcDemand } from "@keel/webrtc";
+import {
+  Monitoring,
+  MonitoringArgs,
+  ScrapeTarget,
+  monitoringDemand,
+  validateMonitoringArgs,
+} from "@keel/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformName, StackConfig, platformNames } from "./config";
 
@@ -133,7 +140,31 @@ function matrixArgs(cfg: StackConfig, images: ImageResolver, tls: IngressTls): M
     backup: cfg.backup,
     protectData: cfg.protectData,
     airGapped: cfg.airGapped,
+    monitoringNamespace: cfg.platforms.includes("monitoring") ? "monitoring" : undefined,
     app: cfg.matrix,
+  };
+}
+
+/** Namespaces with annotated metrics endpoints, and their ports (Prometheus's egress). */
+function scrapeTargets(cfg: StackConfig): ScrapeTarget[] {
+  return cfg.platforms.includes("matrix") ? [{ namespace: "matrix", ports: [9000, 8405, 9187, 9121] }] : [];
+}
+
+function monitoringArgs(
+  cfg: StackConfig,
+  images: ImageResolver,
+  tls: IngressTls,
+  endpoints: string[] = [],
+  ca?: pulumi.Input<string>,
+): MonitoringArgs {
+  return {
+    ...common(cfg, images, tls),
+    secretRotation: cfg.secretRotation,
+    fastStorageClass: cfg.storageClasses.fast,
+    targets: scrapeTargets(cfg),
+    certificateEndpoints: endpoints.filter((e) => e.startsWith("https://")),
+    probeCaCertificate: ca,
+    app: cfg.monitoring,
   };
 }
 
@@ -163,6 +194,8 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
         microservicesDemand,
       ),
     matrix: () => checked(matrixArgs(cfg, images, placeholderTls), validateMatrixArgs, matrixDemand),
+    monitoring: () =>
+      checked(monitoringArgs(cfg, images, placeholderTls), validateMonitoringArgs, monitoringDemand),
   };
   const demands = platformNames.filter((p) => cfg.platforms.includes(p)).flatMap((p) => preflight[p]());
   throwIfInvalid(checkCapacity(cfg.capacity, demands));
@@ -240,6 +273,15 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
     outputs.endpoints.element = matrix.urls.element;
     outputs.endpoints.synapseAdmin = matrix.urls.admin;
     outputs.generatedSecrets.matrix = matrix.secretNames;
+  }
+  if (cfg.platforms.includes("monitoring")) {
+    const monitoring = new Monitoring(
+      "monitoring",
+      monitoringArgs(cfg, images, tls, Object.values(outputs.endpoints), outputs.caCertificate),
+    );
+    outputs.namespaces.monitoring = monitoring.namespace;
+    outputs.endpoints.grafana = monitoring.grafanaUrl;
+    outputs.generatedSecrets.monitoring = monitoring.secretNames;
   }
   return outputs;
 }

@@ -71,6 +71,7 @@ describe("secret detection", () => {
     expect(secretReason("KEY", "-----BEGIN OPENSSH PRIVATE KEY-----\nabc")).to.match(/PEM/);
     expect(secretReason("RABBITMQ_DEFAULT_PASS", "juneR@bbit2024")).to.match(/credential/);
     expect(secretReason("PASSWORD_FILE", "/run/secrets/pw")).to.equal(undefined);
+    expect(secretReason("redis_password_env", "AV_QUEUE_PASSWORD")).to.equal(undefined);
     expect(secretReason("ELASTIC_URL", "http://elasticsearch:9200")).to.equal(undefined);
   });
 });

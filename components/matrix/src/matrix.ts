@@ -20,6 +20,13 @@ import {
   sizedStorage,
   throwIfInvalid,
 } from "@keel/core";
+import {
+  PostgresExporter,
+  RedisExporter,
+  exporterAppName,
+  exporterDemand,
+  scrapedBy,
+} from "@keel/monitoring";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -40,6 +47,13 @@ import {
   validateWorkerCounts,
   workerGroups,
 } from "./config";
+import {
+  Antivirus,
+  AntivirusArgs,
+  antivirusDemand,
+  antivirusSynapseModule,
+  validateAntivirusArgs,
+} from "./antivirus";
 import { LawfulIntercept, lawfulInterceptDemand } from "./lawful-intercept";
 import { MatrixAppSettings, ResolvedMatrixSettings, resolveMatrixSettings } from "./settings";
 import { MatrixComponent, matrixSize } from "./sizes";
@@ -96,6 +110,42 @@ const hostRe = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const pgbouncerReplicas = 2;
 const privateRanges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
+/** The antivirus's arguments; Secret references are placeholders until the Secrets exist (demand, checks). */
+function antivirusArgs(
+  args: MatrixArgs,
+  s: ResolvedMatrixSettings,
+  namespace: pulumi.Input<string>,
+  refs: Pick<AntivirusArgs, "queue" | "adminLogin">,
+): AntivirusArgs {
+  const groups = workerGroups(s.workers);
+  const mediaApp = groups.some((g) => g.type === "media-repository")
+    ? "synapse-media-repository"
+    : "synapse-main";
+  return {
+    namespace,
+    partOf: "matrix",
+    sizing: args.sizing,
+    images: args.images,
+    serverName: args.domain,
+    maxUploadSize: s.maxUploadSize,
+    airGapped: args.airGapped ?? false,
+    signatureSource: s.signatureMirror
+      ? { mode: "mirror", url: s.signatureMirror, peer: { cidr: "0.0.0.0/0" } }
+      : { mode: "internet" },
+    ...refs,
+    synapseMediaUrl: `http://${mediaApp}:8008`,
+    synapseAdminUrl: "http://synapse-main:8008",
+    synapsePeers: [...new Set([mediaApp, "synapse-main"])].map((app) => ({ app, ports: [8008] })),
+    scanClients: ["synapse-main", ...groups.map((g) => g.statefulSet)].map((app) => ({ app })),
+  };
+}
+
+const placeholderRef = { secretName: "placeholder", key: "placeholder" };
+const placeholderRefs = {
+  queue: { host: "av-redis", passwordRef: placeholderRef },
+  adminLogin: { passwordRef: placeholderRef, registrationSecretRef: placeholderRef },
+};
+
 function settingsOf(args: MatrixArgs): ResolvedMatrixSettings {
   return resolveMatrixSettings(args.app, args.sizing.name);
 }
@@ -128,6 +178,13 @@ export function validateMatrixArgs(args: MatrixArgs): ValidationError[] {
         otherConsumers: [{ name: "postgres-exporter", poolSize: 1, maxReplicas: 1 }],
         field: "app",
       }),
+    );
+  }
+  if (s.antivirus) {
+    problems.push(
+      ...validateAntivirusArgs(antivirusArgs(args, s, "matrix", placeholderRefs)).map(
+        (e) => new ValidationError(`antivirus.${e.field}`, e.problem),
+      ),
     );
   }
   if (args.airGapped && s.antivirus && s.signatureMirror === "") {
@@ -171,6 +228,15 @@ export function matrixDemand(args: MatrixArgs): Demand[] {
     d("elementWeb", p.web, "well-known"),
     d("synapseAdmin", p.web),
     ...(args.calls ? [d("lkJwtService", p.lkJwt)] : []),
+    ...(s.antivirus
+      ? [d("redis", 1, "av-redis"), ...antivirusDemand(antivirusArgs(args, s, "matrix", placeholderRefs))]
+      : []),
+    ...(args.monitoringNamespace
+      ? [
+          exporterDemand(args.sizing, "postgresExporter", "matrix/synapse-postgres-exporter"),
+          exporterDemand(args.sizing, "redisExporter", "matrix/synapse-redis-exporter"),
+        ]
+      : []),
     ...(s.lawfulIntercept ? lawfulInterceptDemand(args.sizing) : []),
   ];
 }
@@ -252,7 +318,10 @@ export class Matrix extends pulumi.ComponentResource {
     const groups = workerGroups(s.workers, s.workerMaxReplicas);
     const synapseApps = ["synapse-main", ...groups.map((g) => g.statefulSet)];
     const synapsePeers: NetworkPeer[] = synapseApps.map((app) => ({ app }));
-    const scrapers: NetworkPeer[] = args.monitoringNamespace ? [{ namespace: args.monitoringNamespace }] : [];
+    const scrapers: NetworkPeer[] = args.monitoringNamespace ? [scrapedBy(args.monitoringNamespace)] : [];
+    const exporters = args.monitoringNamespace
+      ? [{ app: exporterAppName("synapse-postgres") }, { app: exporterAppName("synapse-redis") }]
+      : [];
 
     // PostgreSQL: Synapse requires UTF8 with C collation and ctype; a publication feeds the LI replica.
     const postgres = new Postgres(
@@ -273,7 +342,7 @@ export class Matrix extends pulumi.ComponentResource {
         publication: s.lawfulIntercept ? { name: "synapse_li", user: "li_replicator" } : undefined,
         allowFrom: [
           { app: "pgbouncer" },
-          ...scrapers,
+          ...exporters.slice(0, 1),
           ...(s.lawfulIntercept
             ? ["synapse-li-postgres", "li-replication-setup", "li-sequence-sync"].map((app) => ({
                 app,
@@ -326,7 +395,7 @@ export class Matrix extends pulumi.ComponentResource {
         persistence: true,
         storageClass: args.fastStorageClass,
         storageSize: "1Gi",
-        allowFrom: [...synapsePeers, ...scrapers],
+        allowFrom: [...synapsePeers, ...exporters.slice(1)],
         rotation,
       },
       child,
@@ -456,6 +525,43 @@ export class Matrix extends pulumi.ComponentResource {
           child,
         )
       : undefined;
+    // Antivirus: clamd, scan workers on their own queue (never evicted), Synapse's module on every process.
+    let av: Antivirus | undefined;
+    if (s.antivirus) {
+      const queue = new Redis(
+        `${name}-av-redis`,
+        {
+          namespace,
+          partOf,
+          image: args.images.image("redis"),
+          appName: "av-redis",
+          resources: size("redis"),
+          evictionPolicy: "noeviction",
+          persistence: true,
+          storageClass: args.fastStorageClass,
+          storageSize: "1Gi",
+          allowFrom: [{ app: "av-scan-worker" }, ...synapsePeers],
+          rotation,
+        },
+        child,
+      );
+      const admin = new GeneratedSecret(
+        `${name}-av-admin`,
+        { namespace, secretName: "av-admin", generate: { password: { length: 32 } }, rotation },
+        child,
+      );
+      av = new Antivirus(
+        `${name}-av`,
+        antivirusArgs(args, s, namespace, {
+          queue: { host: "av-redis", passwordRef: queue.passwordRef() },
+          adminLogin: {
+            passwordRef: admin.ref("password"),
+            registrationSecretRef: generated.ref("registration"),
+          },
+        }),
+        child,
+      );
+    }
     const database: SynapseDatabaseSettings = { host: "pgbouncer", database: "synapse", user: "synapse" };
     const caPath = "/etc/keel-ca/ca.pem";
     const homeserverYaml = renderHomeserverConfig({
@@ -474,6 +580,7 @@ export class Matrix extends pulumi.ComponentResource {
       turn: args.calls ? { uris: args.calls.turnUris } : undefined,
       groupCalls: args.calls !== undefined,
       cacheFactor: cacheFactorFor(args.sizing.name),
+      modules: s.antivirus ? [antivirusSynapseModule(antivirusArgs(args, s, "matrix", placeholderRefs))] : [],
     });
     const federationEgress: NetworkPeer[] = args.airGapped
       ? privateRanges.map((cidr) => ({ cidr, ports: [443, 8448] }))
@@ -496,20 +603,59 @@ export class Matrix extends pulumi.ComponentResource {
         mainResources: size("synapseMain"),
         workerResources: size("synapseWorker"),
         mediaStore: { name: "media", mountPath: "/media", claimName: media.metadata.name },
+        extraConfig: av
+          ? [{ name: "av-module", mountPath: av.synapse.mountPath, configMapName: av.synapse.configMapName }]
+          : [],
+        env: av?.synapse.env,
+        secretEnv: av?.synapse.secretEnv,
         extraSecretFiles: federationCa
           ? [{ name: "ca", mountPath: "/etc/keel-ca", secretName: federationCa.metadata.name }]
           : [],
-        httpClients: [{ app: "synapse-haproxy" }],
+        httpClients: [{ app: "synapse-haproxy" }, ...(av ? [{ app: "av-scan-worker" }] : [])],
         metricsScrapers: scrapers,
         egressTo: [
           { app: "pgbouncer", ports: [5432] },
           { app: "synapse-redis", ports: [6379] },
+          ...(av?.synapse.egressTo ?? []),
         ],
         federationEgress,
         protect,
       },
       { parent: this, dependsOn: [pgbouncer, redis] },
     );
+
+    if (args.monitoringNamespace) {
+      new PostgresExporter(
+        `${name}-postgres-exporter`,
+        {
+          namespace,
+          partOf,
+          images: args.images,
+          sizing: args.sizing,
+          host: "synapse-postgres",
+          serverApp: "synapse-postgres",
+          database: "synapse",
+          user: "synapse",
+          password: postgres.passwordRef(),
+          monitoringNamespace: args.monitoringNamespace,
+        },
+        child,
+      );
+      new RedisExporter(
+        `${name}-redis-exporter`,
+        {
+          namespace,
+          partOf,
+          images: args.images,
+          sizing: args.sizing,
+          host: "synapse-redis",
+          serverApp: "synapse-redis",
+          password: redis.passwordRef(),
+          monitoringNamespace: args.monitoringNamespace,
+        },
+        child,
+      );
+    }
 
     const haproxy = new Workload(
       `${name}-haproxy`,

@@ -50,6 +50,8 @@ export interface SynapseProcessesArgs {
   extraSecretFiles?: SecretFiles[];
   /** Extra environment (e.g. PYTHONPATH for modules). @default {} */
   env?: Record<string, string>;
+  /** Extra environment from Secrets (e.g. a module's queue password). @default {} */
+  secretEnv?: Record<string, SecretKeyRef>;
   /** Who reaches the client/federation port (HAProxy) and the metrics port (monitoring). */
   httpClients: NetworkPeer[];
   metricsScrapers: NetworkPeer[];
@@ -133,7 +135,7 @@ export class SynapseProcesses extends pulumi.ComponentResource {
           ],
           env: { SYNAPSE_NO_TLS: "1", ...args.env },
           fieldEnv: { [WORKER_NAME_ENV]: "metadata.name" },
-          secretEnv: { [DATABASE_PASSWORD_ENV]: args.databasePassword },
+          secretEnv: { [DATABASE_PASSWORD_ENV]: args.databasePassword, ...args.secretEnv },
           runAsUser: 991,
           configFiles: [{ name: "conf", mountPath: "/conf", files: p.files }, ...(args.extraConfig ?? [])],
           secretFiles: [...secretFiles, ...(args.extraSecretFiles ?? [])],

@@ -4,7 +4,7 @@
 const STRONG_SECRET = /(^|[^a-z])(password|passwd|pass|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|secret[_-]?key|credentials?|client[_-]?secret|auth[_-]?token|git[_-]?crypt[_-]?key|ssh[_-]?key|id_rsa|id_ed25519|signing[_-]?key|encryption[_-]?key|master[_-]?key|requirepass|masterauth)([^a-z]|$)/i;
 
 /** Names that mention a secret but carry no secret value (a reference, a policy, a size...). */
-const BENIGN_SUFFIX = /(_|-|\.)(file|path|ref|name|names|key_?name|secret_?name|ttl|timeout|expiry|expires|expiration|length|len|min|max|size|policy|lifetime|duration|enabled|enable|url_?template|header|type|mode|user|username|users|encryption|endpoint|url|uri|algorithm|method|hash|format|cipher|scheme|store|provider|source)$/i;
+const BENIGN_SUFFIX = /(_|-|\.)(file|path|ref|name|names|key_?name|secret_?name|ttl|timeout|expiry|expires|expiration|length|len|min|max|size|policy|lifetime|duration|enabled|enable|url_?template|header|type|mode|user|username|users|encryption|endpoint|url|uri|algorithm|method|hash|format|cipher|scheme|store|provider|source|env)$/i;
 
 /** `NEO4J_AUTH`, `BASIC_AUTH`, `REDIS_AUTH`: a name ending in "auth" holds credentials (`user/password`, a token). */
 const TRAILING_AUTH = /(^|[^a-z])auth$/i;
@@ -25,7 +25,10 @@ export function isPlaceholderValue(value: string): boolean {
         || /^(true|false|yes|no|on|off|null|none|changeme-in-secret)$/i.test(v)
         || /^-?\d+(\.\d+)?[smhdkKMG]?i?[bB]?$/.test(v)
         || /^(\/|\.\/|file:)/.test(v)
-        || /^(secretKeyRef|secret:|vault:|ref\+|sm:\/\/|awssm:)/i.test(v);
+        || /^(secretKeyRef|secret:|vault:|ref\+|sm:\/\/|awssm:)/i.test(v)
+        // Code in an embedded script: a call or an attribute, not a literal (`token = obtain_token(self.opener)`).
+        || /^[A-Za-z_][\w.]*\(.*\)$/.test(v)
+        || /^(self|this|os\.environ|env)\.[\w.]+$/.test(v);
 }
 
 /** `scheme://user:password@host`, also with a URL-encoded password (`%40`). */

@@ -153,6 +153,17 @@ export const CASES: RuleCase[] = [
         ],
     },
     {
+        rule: "configmap-secret", title: "code and env-var references are not credentials; a literal next to them is",
+        mutate: o => {
+            const data = find(o, "ConfigMap", "api-config").data as Record<string, string>;
+            data["worker.py"] = "def start(self):\n    self.admin_token = obtain_admin_token(self.opener, self.config)\n    token = self.config.admin_token\n";
+            data["module.yaml"] = "redis_password_env: AV_QUEUE_PASSWORD\nredis_password: hunter2-Real\n";
+        },
+        expect: [
+            { kind: "ConfigMap", name: "api-config", message: "data.module.yaml sets 'redis_password' to a literal credential: move it to a Secret and reference it with secretKeyRef or a secret volume" },
+        ],
+    },
+    {
         rule: "configmap-secret", title: "git-crypt key as binaryData",
         mutate: o => { find(o, "ConfigMap", "api-config").binaryData = { key: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v" }; },
         expect: [{ kind: "ConfigMap", name: "api-config", message: "binaryData.key holds binary data that looks like key material: move it to a Secret and reference it with secretKeyRef or a secret volume" }],

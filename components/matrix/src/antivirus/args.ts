@@ -305,7 +305,13 @@ export function validateAntivirusArgs(args: AntivirusArgs): ValidationError[] {
       "name the Synapse pods (and ports) the workers download media from and quarantine through",
     );
   }
-  if (!args.adminTokenRef?.key && !(args.adminLogin?.passwordRef?.key && args.adminLogin.registrationSecretRef?.key))
-    fail("adminTokenRef", "or adminLogin is required (a Synapse admin token, or a password and the registration secret)");
+  if (
+    !args.adminTokenRef?.key &&
+    !(args.adminLogin?.passwordRef?.key && args.adminLogin.registrationSecretRef?.key)
+  )
+    fail(
+      "adminTokenRef",
+      "or adminLogin is required (a Synapse admin token, or a password and the registration secret)",
+    );
   return problems;
 }
