@@ -19,24 +19,32 @@ export interface PostgresBackupArgs {
   runAsUser?: number;
 }
 
-/** The backup script: dump to a temp name, rename when complete, delete all but the newest N. */
+/**
+ * The backup script: dump to a temp name, rename when complete, delete all but the newest $RETAIN. Dumps live
+ * in $BACKUP_DIR, default /backups (the CronJob mounts its volume there and does not set it).
+ */
 export function postgresBackupScript(): string {
   return [
     "set -euo pipefail",
+    'dir="${BACKUP_DIR:-/backups}"',
     'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
-    'file="/backups/${PGDATABASE}-${stamp}.sql.gz"',
+    'file="${dir}/${PGDATABASE}-${stamp}.sql.gz"',
     'pg_dump --no-owner --format=plain | gzip > "${file}.partial"',
     'mv "${file}.partial" "${file}"',
-    'ls -1t /backups/*.sql.gz | tail -n +"$((RETAIN + 1))" | xargs -r rm -f --',
-    'echo "backup ${file} written; kept: $(ls /backups/*.sql.gz | wc -l)"',
+    'ls -1t "${dir}"/*.sql.gz | tail -n +"$((RETAIN + 1))" | xargs -r rm -f --',
+    'echo "backup ${file} written; kept: $(ls "${dir}"/*.sql.gz | wc -l)"',
   ].join("\n");
 }
 
-/** The restore script (run by hand or by a Job): newest backup, or $BACKUP_FILE, into the database. */
+/**
+ * The restore script (run by hand or by a Job): the newest dump in $BACKUP_DIR (default /backups), or
+ * $BACKUP_FILE, into the database.
+ */
 export function postgresRestoreScript(): string {
   return [
     "set -euo pipefail",
-    'file="${BACKUP_FILE:-$(ls -1t /backups/*.sql.gz | head -n 1)}"',
+    'dir="${BACKUP_DIR:-/backups}"',
+    'file="${BACKUP_FILE:-$(ls -1t "${dir}"/*.sql.gz | head -n 1)}"',
     'echo "restoring ${file}"',
     'gunzip -c "${file}" | psql --set ON_ERROR_STOP=1 --single-transaction',
   ].join("\n");
