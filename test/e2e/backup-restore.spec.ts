@@ -160,13 +160,16 @@ describe("PostgreSQL backup and restore drill (the CronJob's scripts against a r
   });
 
   it("refuses a dump with an error in the middle and applies nothing (single transaction)", () => {
-    const lines = dumpText(path.join(backups, written[runs - 1])).split("\n");
-    const middle = Math.floor(lines.length / 2);
-    const broken = [...lines.slice(0, middle), "this line is not SQL;", ...lines.slice(middle)].join("\n");
+    // After the tables and the events' rows, before the rooms' rows: a statement that fails.
+    const sql = dumpText(path.join(backups, written[runs - 1]));
+    const at = sql.indexOf("COPY public.rooms ");
+    expect(at).to.be.greaterThan(sql.indexOf("COPY public.events "));
+    const broken = `${sql.slice(0, at)}this line is not SQL;\n${sql.slice(at)}`;
     const file = path.join(scratch, "error-in-the-middle.sql.gz");
     fs.writeFileSync(file, zlib.gzipSync(broken));
     const r = restore({ BACKUP_FILE: file });
     expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.match(/syntax error at or near "this"/);
     expect(publicTables()).to.equal("0");
   });
 
@@ -183,6 +186,7 @@ describe("PostgreSQL backup and restore drill (the CronJob's scripts against a r
     fs.writeFileSync(file, gz.subarray(0, gz.length - 8));
     const r = restore({ BACKUP_FILE: file });
     expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.match(/damaged \(gunzip failed\); nothing restored/);
     expect(publicTables()).to.equal("0");
   });
 
@@ -195,6 +199,7 @@ describe("PostgreSQL backup and restore drill (the CronJob's scripts against a r
     fs.writeFileSync(file, zlib.gzipSync(sql.slice(0, cut)));
     const r = restore({ BACKUP_FILE: file });
     expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.match(/not a complete pg_dump dump/);
     expect(publicTables()).to.equal("0");
   });
 
