@@ -6,7 +6,7 @@
 #
 #   scripts/postgres/backups.sh [--print] -n NAMESPACE [-a APP] list
 #   scripts/postgres/backups.sh [--print] -n NAMESPACE [-a APP] backup
-#   scripts/postgres/backups.sh [--print] -n NAMESPACE [-a APP] restore [FILE]
+#   scripts/postgres/backups.sh [--print] -n NAMESPACE [-a APP] [--into DATABASE] restore [FILE]
 #
 #   list     lists the dumps on the backup volume, newest first
 #   backup   takes a dump now (the CronJob's own script)
@@ -14,6 +14,8 @@
 #            dump, with postgresRestoreScript() from @keel/core, the script test/e2e/backup-restore.spec.ts
 #            proves. The database must exist and be empty: see docs/backup-restore.md.
 #   APP      the database server's app name (default: postgres)
+#   --into   restores into DATABASE (which must exist, empty) instead of the application's database: a drill
+#            that leaves the application alone
 #   --print  prints the Job manifest instead of creating it
 #
 # Needs kubectl with access to the namespace, and this repository built (npm ci && npm run build): the
@@ -24,12 +26,13 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 usage() { sed -n '7,9p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; exit 2; }
 
-namespace="" app=postgres print=0
+namespace="" app=postgres print=0 into=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     -n | --namespace) namespace=${2:?}; shift 2 ;;
     -a | --app) app=${2:?}; shift 2 ;;
     --print) print=1; shift ;;
+    --into) into=${2:?}; shift 2 ;;
     -h | --help) usage ;;
     *) break ;;
   esac
@@ -38,8 +41,9 @@ done
 action=$1
 file=${2:-}
 case $action in
-  list | backup) [[ -z $file ]] || usage ;;
-  restore) [[ -z $file || $file =~ ^[A-Za-z0-9._-]+\.sql\.gz$ ]] || { echo "FILE must be a dump's name (*.sql.gz) on the backup volume, got: $file" >&2; exit 2; } ;;
+  list | backup) [[ -z $file && -z $into ]] || usage ;;
+  restore) [[ -z $into || $into =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || { echo "--into must be a lower-case SQL identifier, got: $into" >&2; exit 2; }
+    [[ -z $file || $file =~ ^[A-Za-z0-9._-]+\.sql\.gz$ ]] || { echo "FILE must be a dump's name (*.sql.gz) on the backup volume, got: $file" >&2; exit 2; } ;;
   *) usage ;;
 esac
 
@@ -52,10 +56,10 @@ kubectl -n "$namespace" get cronjob "$cronjob" >/dev/null ||
 # action), adds BACKUP_FILE, allows no retry and detaches the Job from the CronJob.
 # shellcheck disable=SC2016 # the single-quoted text is JavaScript
 manifest=$(kubectl -n "$namespace" create job "$job" --from="cronjob/$cronjob" --dry-run=client -o json |
-  (cd "$REPO" && ACTION=$action FILE=$file node -e '
+  (cd "$REPO" && ACTION=$action FILE=$file INTO=$into node -e '
     const fs = require("fs");
     const job = JSON.parse(fs.readFileSync(0, "utf8"));
-    const { ACTION: action, FILE: file } = process.env;
+    const { ACTION: action, FILE: file, INTO: into } = process.env;
     const container = job.spec.template.spec.containers[0];
     if (action !== "backup") {
       let script;
@@ -72,7 +76,9 @@ manifest=$(kubectl -n "$namespace" create job "$job" --from="cronjob/$cronjob" -
       container.name = action;
       container.command = ["bash", "-c", script];
     }
-    if (file) container.env = [...(container.env ?? []), { name: "BACKUP_FILE", value: `/backups/${file}` }];
+    container.env = container.env ?? [];
+    if (into) container.env.find((e) => e.name === "PGDATABASE").value = into;
+    if (file) container.env.push({ name: "BACKUP_FILE", value: `/backups/${file}` });
     job.spec.backoffLimit = 0;
     delete job.metadata.ownerReferences;
     delete job.metadata.annotations?.["cronjob.kubernetes.io/instantiate"];

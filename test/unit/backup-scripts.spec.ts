@@ -198,11 +198,22 @@ describe("PostgreSQL backup and restore scripts", () => {
     expect(omit(container)).to.deep.equal(omit(original.containers[0]));
     expect(container.env.slice(0, -1)).to.deep.equal(original.containers[0].env);
 
-    const refused = spawnSync("bash", [script, "--print", "-n", "apps", "restore", "../etc/passwd"], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
-    });
+    const backups = (...args: string[]) =>
+      spawnSync("bash", [script, "--print", "-n", "apps", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
+      });
+    // A drill into a scratch database: only PGDATABASE changes.
+    const drill = JSON.parse(backups("--into", "app_drill", "restore").stdout).spec.template.spec
+      .containers[0];
+    expect(drill.env.map((e: any) => e.name)).to.deep.equal(
+      original.containers[0].env.map((e: any) => e.name),
+    );
+    expect(drill.env.find((e: any) => e.name === "PGDATABASE").value).to.equal("app_drill");
+
+    const refused = backups("restore", "../etc/passwd");
     expect(refused.status).to.equal(2);
     expect(refused.stderr).to.match(/FILE must be a dump's name/);
+    expect(backups("--into", "App; DROP", "restore").status).to.equal(2);
   });
 });
