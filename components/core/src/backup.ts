@@ -19,26 +19,50 @@ export interface PostgresBackupArgs {
   runAsUser?: number;
 }
 
-/** The backup script: dump to a temp name, rename when complete, delete all but the newest N. */
+/**
+ * The backup script: dump to a temp name, rename when complete, delete all but the newest $RETAIN. A failed
+ * dump exits non-zero and leaves nothing behind (no `.partial`) and deletes no older dump. Dumps live in
+ * $BACKUP_DIR, default /backups (the CronJob mounts its volume there and does not set it).
+ */
 export function postgresBackupScript(): string {
   return [
     "set -euo pipefail",
+    'dir="${BACKUP_DIR:-/backups}"',
     'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
-    'file="/backups/${PGDATABASE}-${stamp}.sql.gz"',
+    'file="${dir}/${PGDATABASE}-${stamp}.sql.gz"',
+    `trap 'rm -f "\${file}.partial"' EXIT`,
     'pg_dump --no-owner --format=plain | gzip > "${file}.partial"',
     'mv "${file}.partial" "${file}"',
-    'ls -1t /backups/*.sql.gz | tail -n +"$((RETAIN + 1))" | xargs -r rm -f --',
-    'echo "backup ${file} written; kept: $(ls /backups/*.sql.gz | wc -l)"',
+    'ls -1t "${dir}"/*.sql.gz | tail -n +"$((RETAIN + 1))" | xargs -r rm -f --',
+    'echo "backup ${file} written; kept: $(ls "${dir}"/*.sql.gz | wc -l)"',
   ].join("\n");
 }
 
-/** The restore script (run by hand or by a Job): newest backup, or $BACKUP_FILE, into the database. */
+/** The line near the end of every complete pg_dump plain-format dump. */
+const pgDumpTrailer = "-- PostgreSQL database dump complete";
+
+/**
+ * The restore script (run by hand or by a Job): the newest dump in $BACKUP_DIR (default /backups), or
+ * $BACKUP_FILE, into the database, in one transaction that stops at the first error. The whole file is
+ * read once first: a damaged gzip stream or a dump without pg_dump's completion trailer is refused before
+ * psql runs, because psql cannot see gunzip fail and would commit the statements it received.
+ */
 export function postgresRestoreScript(): string {
   return [
     "set -euo pipefail",
-    'file="${BACKUP_FILE:-$(ls -1t /backups/*.sql.gz | head -n 1)}"',
+    'dir="${BACKUP_DIR:-/backups}"',
+    'file="${BACKUP_FILE:-$(ls -1t "${dir}"/*.sql.gz 2>/dev/null | head -n 1 || true)}"',
+    '[[ -n "${file}" ]] || { echo "no dump (*.sql.gz) in ${dir}; nothing restored" >&2; exit 1; }',
+    'echo "checking ${file}"',
+    'if ! trailer="$(gunzip -c "${file}" | tail -n 10)"; then',
+    '  echo "${file} is damaged (gunzip failed); nothing restored" >&2; exit 1',
+    "fi",
+    `if ! grep -qxF -- "${pgDumpTrailer}" <<<"\${trailer}"; then`,
+    '  echo "${file} is not a complete pg_dump dump (no completion trailer); nothing restored" >&2; exit 1',
+    "fi",
     'echo "restoring ${file}"',
     'gunzip -c "${file}" | psql --set ON_ERROR_STOP=1 --single-transaction',
+    'echo "restored ${file}"',
   ].join("\n");
 }
 
