@@ -6,3 +6,4 @@ export * from "./matrix";
 export * from "./settings";
 export * from "./sizes";
 export * from "./synapse";
+export * from "./synapse-secrets";

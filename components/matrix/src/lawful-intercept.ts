@@ -16,7 +16,6 @@ import {
 } from "@keel/core";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { spaServerConfig, staticWebApp } from "./clients";
 import {
   SYNAPSE_PORTS,
@@ -24,10 +23,10 @@ import {
   renderElementConfig,
   renderHomeserverConfig,
   renderLogConfig,
-  renderSynapseSecretsConfig,
 } from "./config";
 import { MatrixComponent, matrixSize } from "./sizes";
 import { SynapseProcesses } from "./synapse";
+import { SynapseSecrets } from "./synapse-secrets";
 
 /** What the replica reads from the main deployment. */
 export interface LawfulInterceptSource {
@@ -303,44 +302,10 @@ export class LawfulIntercept extends pulumi.ComponentResource {
       child,
     );
 
-    const generated = new GeneratedSecret(
+    const synapseSecrets = new SynapseSecrets(
       `${name}-synapse-secrets`,
-      {
-        namespace,
-        secretName: "synapse-li-generated",
-        generate: { macaroon: { length: 48 }, form: { length: 48 } },
-        rotation,
-      },
+      { namespace, partOf, app: "synapse-li", keyId: "a_li", rotation },
       child,
-    );
-    const secretsFile = new k8s.core.v1.Secret(
-      `${name}-synapse-config-secrets`,
-      {
-        metadata: { name: "synapse-li-secrets", namespace, labels: appLabels("synapse-li", partOf) },
-        stringData: {
-          "secrets.yaml": pulumi.secret(
-            pulumi
-              .all([generated.values.macaroon, generated.values.form])
-              .apply(([macaroon, form]) =>
-                renderSynapseSecretsConfig({ macaroonSecretKey: macaroon, formSecret: form }),
-              ),
-          ),
-        },
-      },
-      { parent: this, additionalSecretOutputs: ["stringData", "data"] },
-    );
-    const seed = new random.RandomBytes(`${name}-signing-seed`, { length: 32 }, child);
-    const signingKey = new k8s.core.v1.Secret(
-      `${name}-signing-key`,
-      {
-        metadata: { name: "synapse-li-signing-key", namespace, labels: appLabels("synapse-li", partOf) },
-        stringData: {
-          "signing.key": pulumi.secret(
-            pulumi.interpolate`ed25519 a_li ${seed.base64.apply((b) => b.replace(/=+$/, ""))}\n`,
-          ),
-        },
-      },
-      { parent: this, additionalSecretOutputs: ["stringData", "data"] },
     );
 
     const database = { host: "synapse-li-postgres", database: "synapse", user: "synapse" };
@@ -364,8 +329,8 @@ export class LawfulIntercept extends pulumi.ComponentResource {
         logYaml: renderLogConfig(),
         database,
         databasePassword: postgres.passwordRef(),
-        secretsSecretName: secretsFile.metadata.name,
-        signingKeySecretName: signingKey.metadata.name,
+        secretsSecretName: synapseSecrets.configSecretName,
+        signingKeySecretName: synapseSecrets.signingKeySecretName,
         mainResources: size("synapseMain"),
         workerResources: size("synapseMain"),
         mediaStore: { name: "media", mountPath: "/media", claimName: media.metadata.name },
@@ -482,9 +447,7 @@ export class LawfulIntercept extends pulumi.ComponentResource {
     this.secretNames = [
       postgres.credentials.secretName,
       replicaSecret.secretName,
-      generated.secretName,
-      secretsFile.metadata.name,
-      signingKey.metadata.name,
+      ...synapseSecrets.secretNames(),
       keyVaultSecret.secretName,
     ];
     this.registerOutputs({ namespace: this.namespace });

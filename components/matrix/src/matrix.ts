@@ -29,7 +29,6 @@ import {
 } from "@keel/monitoring";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { lkJwtService, spaServerConfig, staticWebApp } from "./clients";
 import {
   HAPROXY_MONITOR_URI,
@@ -42,7 +41,6 @@ import {
   renderHaproxyConfig,
   renderHomeserverConfig,
   renderLogConfig,
-  renderSynapseSecretsConfig,
   renderWellKnown,
   validateWorkerCounts,
   workerGroups,
@@ -58,6 +56,7 @@ import { LawfulIntercept, lawfulInterceptDemand } from "./lawful-intercept";
 import { MatrixAppSettings, ResolvedMatrixSettings, resolveMatrixSettings } from "./settings";
 import { MatrixComponent, matrixSize } from "./sizes";
 import { SynapseProcesses } from "./synapse";
+import { SynapseSecrets } from "./synapse-secrets";
 
 /** Group calls and TURN from the WebRTC platform (LiveKit, coturn/STUNner). */
 export interface MatrixCalls {
@@ -460,59 +459,21 @@ export class Matrix extends pulumi.ComponentResource {
       child,
     );
 
-    // Synapse's secrets: generated once, in a Secret mounted as Synapse's second config file.
-    const generated = new GeneratedSecret(
+    const synapseSecrets = new SynapseSecrets(
       `${name}-synapse-secrets`,
       {
         namespace,
-        secretName: "synapse-generated",
-        generate: {
-          macaroon: { length: 48 },
-          form: { length: 48 },
-          registration: { length: 48 },
-          replication: { length: 48 },
-        },
+        partOf,
+        app: "synapse",
+        keyId: "a_keel",
+        registrationAndReplication: true,
+        turnSharedSecret: args.calls?.turnSharedSecret,
         rotation,
+        protect,
       },
       child,
     );
-    const v = generated.values;
-    const secretsFile = new k8s.core.v1.Secret(
-      `${name}-synapse-config-secrets`,
-      {
-        metadata: { name: "synapse-secrets", namespace, labels: appLabels("synapse", partOf) },
-        stringData: {
-          "secrets.yaml": pulumi.secret(
-            pulumi
-              .all([v.macaroon, v.form, v.registration, v.replication, args.calls?.turnSharedSecret ?? ""])
-              .apply(([macaroon, form, registration, replication, turn]) =>
-                renderSynapseSecretsConfig({
-                  macaroonSecretKey: macaroon,
-                  formSecret: form,
-                  registrationSharedSecret: registration,
-                  workerReplicationSecret: replication,
-                  ...(turn ? { turnSharedSecret: turn } : {}),
-                }),
-              ),
-          ),
-        },
-      },
-      { parent: this, additionalSecretOutputs: ["stringData", "data"] },
-    );
-    // The server's identity: not rotated with secretRotation (remote servers cache it).
-    const seed = new random.RandomBytes(`${name}-signing-seed`, { length: 32 }, child);
-    const signingKey = new k8s.core.v1.Secret(
-      `${name}-signing-key`,
-      {
-        metadata: { name: "synapse-signing-key", namespace, labels: appLabels("synapse", partOf) },
-        stringData: {
-          "signing.key": pulumi.secret(
-            pulumi.interpolate`ed25519 a_keel ${seed.base64.apply((b) => b.replace(/=+$/, ""))}\n`,
-          ),
-        },
-      },
-      { parent: this, additionalSecretOutputs: ["stringData", "data"], protect },
-    );
+    const generated = synapseSecrets.generated;
 
     // The private CA (not a secret) that other servers' certificates chain to, for federation.
     const federationCa = args.caCertificate
@@ -597,8 +558,8 @@ export class Matrix extends pulumi.ComponentResource {
         logYaml: renderLogConfig(),
         database,
         databasePassword: postgres.passwordRef(),
-        secretsSecretName: secretsFile.metadata.name,
-        signingKeySecretName: signingKey.metadata.name,
+        secretsSecretName: synapseSecrets.configSecretName,
+        signingKeySecretName: synapseSecrets.signingKeySecretName,
         redisSecretName: redis.credentials.secretName,
         mainResources: size("synapseMain"),
         workerResources: size("synapseWorker"),
@@ -796,9 +757,7 @@ export class Matrix extends pulumi.ComponentResource {
       postgres.credentials.secretName,
       redis.credentials.secretName,
       objectStore.credentials.secretName,
-      generated.secretName,
-      secretsFile.metadata.name,
-      signingKey.metadata.name,
+      ...synapseSecrets.secretNames(),
     ];
     if (args.calls) {
       const keys = new GeneratedSecret(
