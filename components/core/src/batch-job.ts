@@ -32,6 +32,8 @@ export interface BatchJobArgs {
   files?: { mountPath: string; files: Record<string, string> };
   /** What the job may connect to besides DNS. @default [] */
   egressTo?: NetworkPeer[];
+  /** Annotations of the Job/CronJob (e.g. `keel.dev/backup-of`). @default {} */
+  annotations?: Record<string, string>;
 }
 
 export function validateBatchJobArgs(args: BatchJobArgs): ValidationError[] {
@@ -125,7 +127,7 @@ export class BatchJob extends pulumi.ComponentResource {
               ...(args.sharedVolumes ?? []).map((v) => ({
                 name: v.name,
                 mountPath: v.mountPath,
-                readOnly: v.readOnly ?? false,
+                ...(v.readOnly ? { readOnly: true } : {}),
                 ...(v.subPath ? { subPath: v.subPath } : {}),
               })),
             ],
@@ -138,7 +140,7 @@ export class BatchJob extends pulumi.ComponentResource {
             : []),
           ...(args.sharedVolumes ?? []).map((v) => ({
             name: v.name,
-            persistentVolumeClaim: { claimName: v.claimName, readOnly: v.readOnly ?? false },
+            persistentVolumeClaim: { claimName: v.claimName, ...(v.readOnly ? { readOnly: true } : {}) },
           })),
         ],
       },
@@ -149,11 +151,12 @@ export class BatchJob extends pulumi.ComponentResource {
       ttlSecondsAfterFinished: 7 * 24 * 3600,
       template: podTemplate,
     };
+    const annotated = { ...meta, annotations: args.annotations ?? {} };
     if (args.schedule) {
       new k8s.batch.v1.CronJob(
         name,
         {
-          metadata: meta,
+          metadata: annotated,
           spec: {
             schedule: args.schedule,
             concurrencyPolicy: "Forbid",
@@ -166,7 +169,7 @@ export class BatchJob extends pulumi.ComponentResource {
         { parent: this },
       );
     } else {
-      new k8s.batch.v1.Job(name, { metadata: meta, spec: jobSpec }, { parent: this });
+      new k8s.batch.v1.Job(name, { metadata: annotated, spec: jobSpec }, { parent: this });
     }
     this.registerOutputs({});
   }

@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupPolicy, validateBackupPolicy } from "./backup-policy";
 import { annotations as keys, appLabels } from "./conventions";
 import { ValidationError, throwIfInvalid } from "./errors";
-import { toPolicyPeer } from "./network";
-import { ResourceSpec, toK8sResources } from "./resources";
+import { BatchJob } from "./batch-job";
+import { ResourceSpec } from "./resources";
 import { SecretKeyRef } from "./volumes";
 
 export interface ScheduledBackupArgs {
@@ -58,17 +58,14 @@ export class ScheduledBackup extends pulumi.ComponentResource {
     super("keel:core:ScheduledBackup", name, {}, opts);
     throwIfInvalid(validateScheduledBackupArgs(args));
     const app = `${args.serverApp}-backup`;
-    const labels = appLabels(app, args.partOf);
     const retain = args.policy.retain ?? 7;
-    const uid = args.runAsUser;
-    const meta = { name: app, namespace: args.namespace, labels };
     const withVolume = args.volume ?? true;
 
     const claim = withVolume
       ? new k8s.core.v1.PersistentVolumeClaim(
           `${name}-volume`,
           {
-            metadata: meta,
+            metadata: { name: app, namespace: args.namespace, labels: appLabels(app, args.partOf) },
             spec: {
               accessModes: ["ReadWriteOnce"],
               storageClassName: args.policy.storageClass,
@@ -79,101 +76,27 @@ export class ScheduledBackup extends pulumi.ComponentResource {
         )
       : undefined;
 
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-netpol`,
-      {
-        metadata: meta,
-        spec: {
-          podSelector: { matchLabels: { "app.kubernetes.io/name": app } },
-          policyTypes: ["Ingress", "Egress"],
-          ingress: [],
-          egress: [
-            {
-              to: [toPolicyPeer({ app: args.serverApp })],
-              ports: args.serverPorts.map((port) => ({ port, protocol: "TCP" })),
-            },
-          ],
-        },
-      },
-      { parent: this },
-    );
-
-    const resources: ResourceSpec = args.resources ?? {
-      requests: { cpu: "100m", memory: "128Mi" },
-      limits: { cpu: "500m", memory: "512Mi" },
-    };
-    new k8s.batch.v1.CronJob(
+    new BatchJob(
       name,
       {
-        metadata: {
-          ...meta,
-          annotations: { [keys.backupOf]: args.databaseId, [keys.backupRetention]: String(retain) },
+        namespace: args.namespace,
+        partOf: args.partOf,
+        appName: app,
+        image: args.image,
+        command: ["bash", "-c", args.script],
+        runAsUser: args.runAsUser,
+        resources: args.resources ?? {
+          requests: { cpu: "100m", memory: "128Mi" },
+          limits: { cpu: "500m", memory: "512Mi" },
         },
-        spec: {
-          schedule: args.policy.schedule ?? "17 3 * * *",
-          concurrencyPolicy: "Forbid",
-          startingDeadlineSeconds: 600,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          jobTemplate: {
-            spec: {
-              backoffLimit: 2,
-              activeDeadlineSeconds: 3600,
-              ttlSecondsAfterFinished: 7 * 24 * 3600,
-              template: {
-                metadata: { labels },
-                spec: {
-                  restartPolicy: "Never",
-                  automountServiceAccountToken: false,
-                  enableServiceLinks: false,
-                  securityContext: {
-                    runAsNonRoot: true,
-                    runAsUser: uid,
-                    runAsGroup: uid,
-                    fsGroup: uid,
-                    fsGroupChangePolicy: "OnRootMismatch",
-                    seccompProfile: { type: "RuntimeDefault" },
-                  },
-                  containers: [
-                    {
-                      name: "backup",
-                      image: args.image,
-                      command: ["bash", "-c", args.script],
-                      env: [
-                        { name: "RETAIN", value: String(retain) },
-                        { name: "SERVER", value: args.serverApp },
-                        ...Object.entries(args.env ?? {}).map(([n, value]) => ({ name: n, value })),
-                        ...Object.entries(args.secretEnv ?? {}).map(([n, ref]) => ({
-                          name: n,
-                          valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
-                        })),
-                      ],
-                      resources: toK8sResources(resources),
-                      securityContext: {
-                        runAsNonRoot: true,
-                        allowPrivilegeEscalation: false,
-                        readOnlyRootFilesystem: true,
-                        privileged: false,
-                        capabilities: { drop: ["ALL"] },
-                        seccompProfile: { type: "RuntimeDefault" },
-                      },
-                      volumeMounts: [
-                        ...(claim ? [{ name: "backups", mountPath: "/backups" }] : []),
-                        { name: "tmp", mountPath: "/tmp" },
-                      ],
-                    },
-                  ],
-                  volumes: [
-                    ...(claim
-                      ? [{ name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } }]
-                      : []),
-                    { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-                  ],
-                },
-              },
-            },
-          },
-        },
+        schedule: args.policy.schedule ?? "17 3 * * *",
+        annotations: { [keys.backupOf]: args.databaseId, [keys.backupRetention]: String(retain) },
+        env: { RETAIN: String(retain), SERVER: args.serverApp, ...args.env },
+        secretEnv: args.secretEnv,
+        sharedVolumes: claim
+          ? [{ name: "backups", mountPath: "/backups", claimName: claim.metadata.name }]
+          : [],
+        egressTo: [{ app: args.serverApp, ports: args.serverPorts }],
       },
       { parent: this },
     );
