@@ -23,6 +23,7 @@ export * from "./resources";
 export * from "./scheduled-backup";
 export * from "./secret-detection";
 export * from "./secrets";
+export * from "./shared-claim";
 export * from "./sizing";
 export * from "./volumes";
 export * from "./workload";

@@ -10,11 +10,10 @@ import {
   SizingProfile,
   WebIngress,
   Workload,
-  appLabels,
   namespaceBudget,
   sizedStorage,
+  sharedClaim,
 } from "@keel/core";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { spaServerConfig, staticWebApp } from "./clients";
 import {
@@ -264,17 +263,17 @@ export class LawfulIntercept extends pulumi.ComponentResource {
     );
 
     // Media: main's object store → the replica's media volume (LI has no object store of its own to leak).
-    const media = new k8s.core.v1.PersistentVolumeClaim(
+    const media = sharedClaim(
       `${name}-media`,
       {
-        metadata: { name: "synapse-li-media", namespace, labels: appLabels("synapse-li-media", partOf) },
-        spec: {
-          accessModes: ["ReadWriteMany"],
-          storageClassName: args.bulkStorageClass,
-          resources: { requests: { storage: sizedStorage(args.sizing, 50) } },
-        },
+        namespace,
+        partOf,
+        claimName: "synapse-li-media",
+        storageClass: args.bulkStorageClass,
+        size: sizedStorage(args.sizing, 50),
+        protect,
       },
-      { parent: this, retainOnDelete: true, protect },
+      child,
     );
     new BatchJob(
       `${name}-media-sync`,

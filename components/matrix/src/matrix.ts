@@ -19,6 +19,7 @@ import {
   namespaceBudget,
   sizedStorage,
   throwIfInvalid,
+  sharedClaim,
 } from "@keel/core";
 import {
   PostgresExporter,
@@ -401,17 +402,17 @@ export class Matrix extends pulumi.ComponentResource {
     );
 
     // Media: one ReadWriteMany volume (the media repository and, without one, main), mirrored into S3.
-    const media = new k8s.core.v1.PersistentVolumeClaim(
+    const media = sharedClaim(
       `${name}-media`,
       {
-        metadata: { name: "synapse-media", namespace, labels: appLabels("synapse-media", partOf) },
-        spec: {
-          accessModes: ["ReadWriteMany"],
-          storageClassName: args.bulkStorageClass,
-          resources: { requests: { storage: sizedStorage(args.sizing, 50) } },
-        },
+        namespace,
+        partOf,
+        claimName: "synapse-media",
+        storageClass: args.bulkStorageClass,
+        size: sizedStorage(args.sizing, 50),
+        protect,
       },
-      { parent: this, retainOnDelete: true, protect },
+      child,
     );
     const objectStore = new ObjectStore(
       `${name}-s3`,

@@ -8,11 +8,10 @@ import {
   ValidationError,
   WebIngress,
   Workload,
-  appLabels,
   namespaceBudget,
   throwIfInvalid,
+  sharedClaim,
 } from "@keel/core";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MediaAppSpec, mediaApps } from "./apps";
 import { MediaAppSettings, resolveMediaSettings } from "./settings";
@@ -113,17 +112,17 @@ export class Media extends pulumi.ComponentResource {
     const namespace = ns.name;
     this.namespace = namespace;
 
-    const library = new k8s.core.v1.PersistentVolumeClaim(
+    const library = sharedClaim(
       `${name}-library`,
       {
-        metadata: { name: "media-library", namespace, labels: appLabels("media-library", partOf) },
-        spec: {
-          accessModes: ["ReadWriteMany"],
-          storageClassName: args.bulkStorageClass,
-          resources: { requests: { storage: `${libraryGi(args)}Gi` } },
-        },
+        namespace,
+        partOf,
+        claimName: "media-library",
+        storageClass: args.bulkStorageClass,
+        size: `${libraryGi(args)}Gi`,
+        protect: args.protectData,
       },
-      { parent: this, retainOnDelete: true, protect: args.protectData ?? false },
+      child,
     );
 
     const apps = mediaApps(settings.timezone, args.domain, settings.torrentPort);
