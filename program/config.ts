@@ -16,7 +16,12 @@ import {
   resolveMicroservicesSettings,
 } from "@keel/microservices";
 import { OsintAppSettings, appSettingDefaults as osintDefaults, resolveOsintSettings } from "@keel/osint";
-import { WebRtcAppSettings, appSettingDefaults as webrtcDefaults, resolveWebRtcSettings } from "@keel/webrtc";
+import {
+  WebRtcAppSettings,
+  appSettingDefaults as webrtcDefaults,
+  ownStunServer,
+  resolveWebRtcSettings,
+} from "@keel/webrtc";
 
 /** Platforms a stack can enable. */
 export const platformNames = ["aiCore", "osint", "media", "webrtc", "microservices"] as const;
@@ -299,7 +304,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     "keel:microservices",
   );
 
-  return {
+  return applyAirGapped({
     platforms,
     domain,
     sizing,
@@ -319,7 +324,38 @@ export function parseStackConfig(raw: Raw): StackConfig {
     media,
     webrtc,
     microservices,
-  };
+  });
+}
+
+const publicNpmRegistries = /(^|\.)(npmjs\.org|npmjs\.com|yarnpkg\.com)$/;
+const publicModelHubs = /(^|\.)(huggingface\.co|hf\.co)$/;
+
+/**
+ * What `keel:airGapped` implies besides a private registry and no ACME: nothing the stack runs depends on the
+ * internet. Public npm registries and model hubs are refused (the site's mirrors must be set), and LiveKit
+ * hands clients the stack's own STUN server instead of its built-in public ones. Returns the completed config.
+ */
+export function applyAirGapped(cfg: StackConfig): StackConfig {
+  if (!cfg.airGapped) return cfg;
+  const host = (url: string) => new URL(url).hostname;
+  const npm = cfg.microservices.npmRegistry ?? microservicesDefaults.npmRegistry;
+  if (cfg.platforms.includes("microservices") && publicNpmRegistries.test(host(npm))) {
+    throw err(
+      "microservices.npmRegistry",
+      `"${npm}" is a public registry; an air-gapped stack needs the site's npm mirror (e.g. https://npm.site.internal/)`,
+    );
+  }
+  const models = cfg.aiCore.modelMirror ?? "";
+  if (cfg.platforms.includes("aiCore") && models !== "" && publicModelHubs.test(host(models))) {
+    throw err(
+      "aiCore.modelMirror",
+      `"${models}" is the public Hugging Face hub; point it at the site's mirror, or leave it empty and seed the model volumes`,
+    );
+  }
+  if (cfg.platforms.includes("webrtc") && (cfg.webrtc.stunServers ?? []).length === 0) {
+    return { ...cfg, webrtc: { ...cfg.webrtc, stunServers: [ownStunServer(cfg.domain)] } };
+  }
+  return cfg;
 }
 
 /** Turns `pulumi.runtime.allConfig()` (namespaced, string values) into the raw object parseStackConfig takes. */

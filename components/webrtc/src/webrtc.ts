@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Coturn, coturnExceptionReason } from "./coturn";
 import { GatewayCrds } from "./crds";
 import { LiveKit } from "./livekit";
-import { ResolvedWebRtcSettings, WebRtcAppSettings, resolveWebRtcSettings } from "./settings";
+import { ResolvedWebRtcSettings, WebRtcAppSettings, resolveWebRtcSettings, turnHost } from "./settings";
 import { WebRtcComponent, webrtcSize } from "./sizes";
 import { Stunner, turnListener } from "./stunner";
 
@@ -109,7 +109,7 @@ export class WebRtc extends pulumi.ComponentResource {
     const ingressNs = args.ingressControllerNamespace ?? "ingress-nginx";
     const rotation = args.secretRotation;
     const livekitHost = `livekit.${args.domain}`;
-    const realm = `turn.${args.domain}`;
+    const realm = turnHost(args.domain);
     this.livekitUrl = `https://${livekitHost}`;
     const demands = webrtcDemand(args);
 
@@ -173,6 +173,7 @@ export class WebRtc extends pulumi.ComponentResource {
           rtcUdpPortStart: s.rtcUdpPortStart,
           rtcUdpPortEnd: s.rtcUdpPortEnd,
           interfaces: s.rtcInterfaces,
+          stunServers: s.stunServers,
         },
         redisPassword: redis.passwordRef(),
         allowFrom: [{ namespace: ingressNs }],
