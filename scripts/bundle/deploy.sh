@@ -67,6 +67,7 @@ while (($#)); do
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
+((DESTROY == 0)) || STEPS=6
 
 # ------------------------------------------------------------------------------------------------------------
 step "verifying the bundle against SHA256SUMS"
@@ -152,8 +153,15 @@ if pulumi stack select "$STACK" >/dev/null 2>&1; then
     pulumi stack export --stack "$STACK" --file "$backup"
     pulumi stack import --stack "$STACK" --file "$BUNDLE_STATE" >/dev/null
     say "  imported the bundle's state (--import-state); the site's previous state is in $backup"
+  elif [[ -f $BUNDLE_STATE ]]; then
+    site_state=$SITE_DIR/logs/site-$STACK.json
+    pulumi stack export --stack "$STACK" --file "$site_state"
+    if [[ $("$NODE" "$BUNDLE/tools/site.js" state-compare "$BUNDLE_STATE" "$site_state") == newer ]]; then
+      die "the bundle carries a newer state than the site backend (restored from an old copy?): if the bundle's is right, run again with --import-state"
+    fi
+    say "  the site backend holds the stack: its state is used (it is as new as the bundle's or newer)"
   else
-    say "  the site backend holds the stack: its state is used (the bundle's copy is not imported)"
+    say "  the site backend holds the stack: its state is used"
   fi
 else
   pulumi stack init "$STACK" --secrets-provider passphrase >/dev/null
@@ -187,7 +195,6 @@ export_state() {
 
 POLICY=(--policy-pack "$BUNDLE/policy-pack" --policy-pack-config "$BUNDLE/policy-config.json")
 if ((DESTROY)); then
-  STEPS=6
   if ((YES == 0)); then
     read -rp "destroy every resource of stack $STACK? type the stack name: " answer
     [[ $answer == "$STACK" ]] || die "not confirmed"

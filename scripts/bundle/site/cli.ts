@@ -2,10 +2,11 @@
 //   site.js verify <bundle dir>                                   checksums, and no unlisted file
 //   site.js images <images.txt> [--catalog <file>] [--allow-missing] registry presence of every image
 //   site.js state-info <state.json> [--project <p> --stack <s>]   summary; fails on a foreign state
+//   site.js state-compare <a.json> <b.json>                        "newer", "same" or "older": a against b
 import * as fs from "fs";
 import { verifyManifest } from "./checksums";
 import { checkPresence, parseImageList } from "./registry";
-import { stateProblems, summarizeState } from "./state";
+import { compareStates, stateProblems, summarizeState } from "./state";
 
 function say(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -72,6 +73,12 @@ function stateInfo(args: string[]): number {
   return problems.length > 0 ? 1 : 0;
 }
 
+function stateCompare(args: string[]): number {
+  const read = (f: string) => summarizeState(JSON.parse(fs.readFileSync(f, "utf8")));
+  process.stdout.write(`${compareStates(read(args[0]), read(args[1]))}\n`);
+  return 0;
+}
+
 function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -81,9 +88,11 @@ function main(argv: string[]): number {
       return images(rest);
     case "state-info":
       return stateInfo(rest);
+    case "state-compare":
+      return stateCompare(rest);
     default:
       say("usage: site.js verify <dir> | images <images.txt> [--catalog <file>] [--allow-missing] |");
-      say("       state-info <state.json> [--project <p> --stack <s>]");
+      say("       state-info <state.json> [--project <p> --stack <s>] | state-compare <a.json> <b.json>");
       return 2;
   }
 }

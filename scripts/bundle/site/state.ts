@@ -79,3 +79,21 @@ export function stateProblems(s: StateSummary, project: string, stack: string): 
   }
   return problems;
 }
+
+/**
+ * Whether state `a` was written after `b` ("newer"), at the same time ("same") or before ("older"), by the
+ * checkpoint times (RFC 3339 with nanoseconds; compared to the nanosecond). Unknown times compare as "same".
+ */
+export function compareStates(a: StateSummary, b: StateSummary): "newer" | "same" | "older" {
+  const ns = (t?: string): bigint | undefined => {
+    const m = t && /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(t);
+    if (!m) return undefined;
+    const ms = Date.parse(`${m[1]}${m[3]}`);
+    if (Number.isNaN(ms)) return undefined;
+    return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? "").padEnd(9, "0"));
+  };
+  const x = ns(a.time);
+  const y = ns(b.time);
+  if (x === undefined || y === undefined || x === y) return "same";
+  return x > y ? "newer" : "older";
+}
