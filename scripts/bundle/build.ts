@@ -1,14 +1,14 @@
 // `npm run bundle -- --stack <name> --out <file.tar.gz>`: one archive that deploys the stack on a machine with
 // no network. See docs/air-gapped.md for the operator's side and the archive's layout.
-import { SpawnSyncReturns, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseDocument } from "yaml";
-import { StackConfig, parseStackConfig, rawFromAllConfig } from "../../program/config";
 import { stackImages } from "../../program/deploy";
 import { BundleArgs, UsageError, parseBundleArgs, usage } from "./args";
-import { checkImages, imagesInPreview } from "./images";
+import { copyFile, copyMatching, dirSize, mib } from "./files";
+import { checkImages, imagesInPreview, mirrorPairs } from "./images";
 import {
   copyProductionTree,
   installedPackages,
@@ -17,9 +17,11 @@ import {
 } from "./node-modules";
 import { locatePlugins, mergePlugins, pluginDirName, pluginsFromPackages } from "./plugins";
 import { policyConfigFor } from "./policy-config";
+import { previewProblems, run, toolchainEnv, which } from "./pulumi";
 import { buildManifest, manifestName } from "./site/checksums";
 import { formatImageList } from "./site/registry";
 import { PluginRef, StateSummary, stateProblems, summarizeState } from "./site/state";
+import { BundleError, readStackFile, stackConfigOf, stackTextFor } from "./stack-file";
 
 /** The repository: the nearest folder up from here with a Pulumi.yaml (this file runs compiled, from bin/). */
 const repo = (() => {
@@ -45,123 +47,6 @@ function step(line: string): void {
   say(`(${++stepNo}/${totalSteps}) ${line}`);
 }
 
-class BundleError extends Error {}
-
-function run(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; what: string },
-): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, {
-    cwd: opts.cwd ?? repo,
-    env: opts.env ?? process.env,
-    encoding: "utf8",
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  if (r.error) throw new BundleError(`${opts.what}: ${r.error.message}`);
-  if (r.status !== 0) {
-    const tail = `${r.stdout ?? ""}\n${r.stderr ?? ""}`.trim().split("\n").slice(-30).join("\n");
-    throw new BundleError(`${opts.what} failed (exit ${r.status}):\n${tail}`);
-  }
-  return r;
-}
-
-/** Copies a file keeping its permission bits; creates the folder. */
-function copyFile(from: string, to: string): void {
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  fs.copyFileSync(from, to);
-  fs.chmodSync(to, fs.statSync(from).mode & 0o777);
-}
-
-/** Copies the files under `from` whose relative path `keep` accepts. */
-function copyMatching(from: string, to: string, keep: (rel: string) => boolean): number {
-  let n = 0;
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      const rel = path.relative(from, full);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile() && keep(rel)) {
-        copyFile(full, path.join(to, rel));
-        n++;
-      }
-    }
-  };
-  walk(from);
-  return n;
-}
-
-function dirSize(dir: string): number {
-  let n = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, e.name);
-    n += e.isDirectory() ? dirSize(full) : fs.statSync(full).size;
-  }
-  return n;
-}
-
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
-interface StackFile {
-  text: string;
-  config: Record<string, unknown>;
-  salt?: string;
-  hasSecureValues: boolean;
-}
-
-function readStackFile(file: string): StackFile {
-  if (!fs.existsSync(file)) throw new BundleError(`stack config ${file} not found`);
-  const text = fs.readFileSync(file, "utf8");
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new BundleError(`${file}: ${doc.errors[0].message}`);
-  const js = (doc.toJS() ?? {}) as { config?: Record<string, unknown>; encryptionsalt?: string };
-  const config = js.config ?? {};
-  const hasSecureValues = Object.values(config).some(
-    (v) => typeof v === "object" && v !== null && "secure" in (v as object),
-  );
-  return { text, config, salt: js.encryptionsalt, hasSecureValues };
-}
-
-/** The program's view of the stack config (values as strings, as `pulumi.runtime.allConfig()` hands them). */
-function parseConfig(file: string, sf: StackFile): StackConfig {
-  const asPulumiSeesIt = Object.fromEntries(
-    Object.entries(sf.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
-  try {
-    return parseStackConfig(rawFromAllConfig(asPulumiSeesIt));
-  } catch (e) {
-    throw new BundleError(`${file}: ${(e as Error).message}`);
-  }
-}
-
-/** Writes the stack file with `salt` as its encryptionsalt (what the state's secrets were encrypted with). */
-function withSalt(text: string, salt: string): string {
-  const doc = parseDocument(text);
-  doc.set("encryptionsalt", salt);
-  return doc.toString();
-}
-
-/** The toolchain environment: PATH with pulumi, PULUMI_HOME with the plugin cache, the offline switches. */
-function toolchainEnv(): NodeJS.ProcessEnv {
-  const r = run("bash", ["-c", 'eval "$(scripts/toolchain/build.sh)" && env -0'], {
-    what: "scripts/toolchain/build.sh",
-  });
-  return Object.fromEntries(
-    r.stdout
-      .split("\0")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
-}
-
-function which(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  for (const dir of (env.PATH ?? "").split(":")) {
-    const p = path.join(dir, name);
-    if (dir && fs.existsSync(p)) return p;
-  }
-  return undefined;
-}
-
 function gitDescription(): string {
   const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" });
   if (head.status !== 0) return "unknown";
@@ -181,7 +66,7 @@ export function build(args: BundleArgs): void {
   step(`checking the inputs of stack ${args.stack}`);
   const configFile = args.stackConfig ?? path.join(repo, `Pulumi.${args.stack}.yaml`);
   const sf = readStackFile(configFile);
-  const cfg = parseConfig(configFile, sf);
+  const cfg = stackConfigOf(configFile, sf);
   if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
     throw new BundleError(
       "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE to the stack's passphrase " +
@@ -207,7 +92,7 @@ export function build(args: BundleArgs): void {
   try {
     // -------------------------------------------------------------------------------------------------------
     step("building (or reusing) the Pulumi toolchain");
-    const tc = toolchainEnv();
+    const tc = toolchainEnv(repo);
     const pulumiBin = which(tc, "pulumi");
     if (!pulumiBin || !tc.PULUMI_HOME)
       throw new BundleError("the toolchain environment has no pulumi or PULUMI_HOME");
@@ -218,6 +103,7 @@ export function build(args: BundleArgs): void {
     else say("  WARNING: no pulumi-language-nodejs next to pulumi: the site needs its own");
     if (args.node) copyFile(process.execPath, path.join(toolBin, "node"));
     const pulumiVersion = run(path.join(toolBin, "pulumi"), ["version"], {
+      cwd: repo,
       what: "pulumi version",
     }).stdout.trim();
     say(`  pulumi ${pulumiVersion}${args.node ? `, node ${process.version}` : " (node left out)"}`);
@@ -300,22 +186,13 @@ export function build(args: BundleArgs): void {
       });
     }
     let state: StateSummary | undefined;
-    let stackText = sf.text.replace(/\s+$/, "") + "\n";
     if (stateFile) {
       state = summarizeState(JSON.parse(fs.readFileSync(stateFile, "utf8")));
       const problems = stateProblems(state, project, args.stack);
       if (problems.length > 0) throw new BundleError(`${stateFile}: ${problems.join("; ")}`);
-      if (state.salt && state.salt !== sf.salt) {
-        if (!sf.salt || !sf.hasSecureValues) {
-          stackText = withSalt(stackText, state.salt);
-          say("  encryptionsalt taken from the state (the site's secrets provider)");
-        } else {
-          say(
-            "  WARNING: the stack file's encryptionsalt differs from the state's; keeping the file's (it has secrets)",
-          );
-        }
-      }
     }
+    const { text: stackText, note } = stackTextFor(sf, state?.salt);
+    if (note) say(`  ${note}`);
     fs.writeFileSync(path.join(projectDir, `Pulumi.${args.stack}.yaml`), stackText);
     run("pulumi", ["stack", "init", args.stack, "--secrets-provider", "passphrase", "--non-interactive"], {
       cwd: projectDir,
@@ -376,40 +253,38 @@ export function build(args: BundleArgs): void {
 
     // -------------------------------------------------------------------------------------------------------
     step("previewing the staged bundle with the policy pack (no cluster; ~30 s)");
-    const preview = spawnSync(
-      "pulumi",
-      [
-        "preview",
-        "--json",
-        "--non-interactive",
-        "--stack",
-        args.stack,
-        "--policy-pack",
-        packDir,
-        "--policy-pack-config",
-        path.join(stage, "policy-config.json"),
-      ],
-      { cwd: projectDir, env, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 },
-    );
-    let previewJson: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      previewJson = JSON.parse(preview.stdout);
-    } catch {
-      throw new BundleError(
-        `pulumi preview failed (exit ${preview.status}):\n${preview.stderr.slice(-6000)}`,
-      );
-    }
+    const previewArgs = [
+      "preview",
+      "--non-interactive",
+      "--stack",
+      args.stack,
+      "--policy-pack",
+      packDir,
+      "--policy-pack-config",
+      path.join(stage, "policy-config.json"),
+    ];
+    const preview = spawnSync("pulumi", [...previewArgs, "--json"], {
+      cwd: projectDir,
+      env,
+      encoding: "utf8",
+      maxBuffer: 512 * 1024 * 1024,
+    });
     if (preview.status !== 0) {
-      const diags = (previewJson.diagnostics ?? [])
-        .filter((d: { severity?: string }) => d.severity === "error")
-        .map((d: { message: string }) => d.message.trim());
-      const policies = (previewJson.policies ?? previewJson.policyViolations ?? []).map((p: unknown) =>
-        JSON.stringify(p),
-      );
+      // The JSON names neither the policy violations nor the errors: the readable output does.
+      const readable = spawnSync("pulumi", [...previewArgs, "--diff=false"], {
+        cwd: projectDir,
+        env,
+        encoding: "utf8",
+        maxBuffer: 512 * 1024 * 1024,
+      });
+      const text = `${readable.stdout}\n${readable.stderr}`;
+      const problems = previewProblems(text);
       throw new BundleError(
-        `pulumi preview failed (exit ${preview.status}):\n${[...diags, ...policies].join("\n") || preview.stderr.slice(-6000)}`,
+        `pulumi preview failed (exit ${preview.status}):\n${problems.length > 0 ? problems.join("\n") : text.slice(-6000)}`,
       );
     }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const previewJson: Record<string, any> = JSON.parse(preview.stdout);
     const summary = previewJson.changeSummary ?? {};
     say(
       `  ${Object.entries(summary)
@@ -439,6 +314,10 @@ export function build(args: BundleArgs): void {
     if (rendered.length === 0)
       throw new BundleError("the preview rendered no container image: nothing to check");
     fs.writeFileSync(path.join(stage, "images.txt"), formatImageList(rendered));
+    fs.writeFileSync(
+      path.join(stage, "images-mirror.txt"),
+      mirrorPairs(declared, stackImages({ ...cfg, imageRegistry: undefined }), rendered),
+    );
     say(
       `  ${rendered.length} images, all declared by the program and ` +
         `${cfg.imageRegistry ? `under ${cfg.imageRegistry}` : "from their public registries"}` +
@@ -519,7 +398,7 @@ export function build(args: BundleArgs): void {
         tmp,
         top,
       ],
-      { what: "tar" },
+      { cwd: repo, what: "tar" },
     );
     fs.renameSync(partial, args.out);
     const size = fs.statSync(args.out).size;

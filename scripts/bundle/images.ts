@@ -73,3 +73,22 @@ export function checkImages(declared: string[], rendered: string[], registry?: s
     unused: [...d].filter((i) => !r.has(i)).sort(),
   };
 }
+
+/**
+ * `<source> <destination>` lines for a mirroring tool: each rendered image with the reference it has without
+ * the registry override. `declared` and `sources` are the program's list with and without the override, in
+ * the same (catalog) order.
+ */
+export function mirrorPairs(declared: string[], sources: string[], rendered: string[]): string {
+  if (declared.length !== sources.length)
+    throw new Error("the image lists with and without the override differ in length");
+  const sourceOf = new Map(declared.map((d, i) => [d, sources[i]]));
+  return [...new Set(rendered)]
+    .sort()
+    .map((image) => {
+      const source = sourceOf.get(image);
+      if (!source) throw new Error(`${image} is not in the program's images list`);
+      return `${source} ${image}\n`;
+    })
+    .join("");
+}

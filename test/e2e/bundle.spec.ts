@@ -210,6 +210,7 @@ describe("an air-gapped deployment from a bundle", function () {
       "SHA256SUMS",
       "BUNDLE.json",
       "images.txt",
+      "images-mirror.txt",
       "policy-config.json",
       "tools/site.js",
       "project/Pulumi.yaml",
@@ -275,6 +276,10 @@ describe("an air-gapped deployment from a bundle", function () {
     const images = fs.readFileSync(path.join(siteA, "images.txt"), "utf8").trim().split("\n");
     expect(images.length).to.be.greaterThan(20);
     for (const i of images) expect(i.startsWith(`${registry}/`), i).to.equal(true);
+    const pairs = fs.readFileSync(path.join(siteA, "images-mirror.txt"), "utf8").trim().split("\n");
+    expect(pairs.map((l) => l.split(" ")[1])).to.deep.equal(images);
+    for (const l of pairs)
+      expect(l.split(" ")[0]).to.match(/^(docker\.io|quay\.io|ghcr\.io|mcr\.microsoft\.com)\//);
     const catalog = path.join(work, "catalog.txt");
     fs.writeFileSync(catalog, `# what the site registry holds\n${images.join("\n")}\n`);
     const r = await deploy(siteA, ["--registry-catalog", catalog]);

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig, rawFromAllConfig } from "../../program/config";
 import { deploy, stackImages } from "../../program/deploy";
-import { checkImages, imagesIn, imagesInPreview } from "../../scripts/bundle/images";
+import { checkImages, imagesIn, imagesInPreview, mirrorPairs } from "../../scripts/bundle/images";
 import {
   checkPresence,
   formatImageList,
@@ -95,6 +95,20 @@ describe("bundle: image list", () => {
     const check = checkImages(stackImages(cfg), rendered, cfg.imageRegistry);
     expect(check.undeclared).to.deep.equal([]);
     expect(check.outsideRegistry).to.deep.equal([]);
+  });
+
+  it("pairs each image with its public source for mirroring tools", () => {
+    const cfg = configOf("Pulumi.airgap.yaml");
+    const declared = stackImages(cfg);
+    const sources = stackImages({ ...cfg, imageRegistry: undefined });
+    const rendered = declared.filter((i) => /postgres|playwright/.test(i));
+    expect(mirrorPairs(declared, sources, rendered)).to.equal(
+      "docker.io/library/postgres:17.6-bookworm registry.site.local:5000/mirror/library/postgres:17.6-bookworm\n" +
+        "mcr.microsoft.com/playwright:v1.58.0-noble registry.site.local:5000/mirror/playwright:v1.58.0-noble\n",
+    );
+    expect(() => mirrorPairs(declared, sources, ["reg/unknown:1"])).to.throw(
+      /not in the program's images list/,
+    );
   });
 
   it("parses and writes image lists: one per line, comments and blanks ignored, sorted without duplicates", () => {
