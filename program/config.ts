@@ -18,7 +18,12 @@ import {
   resolveMicroservicesSettings,
 } from "@keel/microservices";
 import { OsintAppSettings, appSettingDefaults as osintDefaults, resolveOsintSettings } from "@keel/osint";
-import { WebRtcAppSettings, appSettingDefaults as webrtcDefaults, resolveWebRtcSettings } from "@keel/webrtc";
+import {
+  WebRtcAppSettings,
+  appSettingDefaults as webrtcDefaults,
+  ownStunServer,
+  resolveWebRtcSettings,
+} from "@keel/webrtc";
 
 /** Platforms a stack can enable. */
 export const platformNames = [
@@ -318,7 +323,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
   const monitoringRaw = object("monitoring", get("monitoring"), Object.keys(monitoringSettingDefaults));
   const monitoring = resolveMonitoringSettings(monitoringRaw as MonitoringSettings, "keel:monitoring");
 
-  return {
+  return applyAirGapped({
     platforms,
     domain,
     sizing,
@@ -340,7 +345,30 @@ export function parseStackConfig(raw: Raw): StackConfig {
     microservices,
     matrix,
     monitoring,
-  };
+  });
+}
+
+const publicModelHubs = /(^|\.)(huggingface\.co|hf\.co)$/;
+
+/**
+ * What `keel:airGapped` implies besides a private registry and no ACME: nothing the stack runs depends on the
+ * internet. Public model hubs are refused (the site's mirror must be set), and LiveKit
+ * hands clients the stack's own STUN server instead of its built-in public ones. Returns the completed config.
+ */
+export function applyAirGapped(cfg: StackConfig): StackConfig {
+  if (!cfg.airGapped) return cfg;
+  const host = (url: string) => new URL(url).hostname;
+  const models = cfg.aiCore.modelMirror ?? "";
+  if (cfg.platforms.includes("aiCore") && models !== "" && publicModelHubs.test(host(models))) {
+    throw err(
+      "aiCore.modelMirror",
+      `"${models}" is the public Hugging Face hub; point it at the site's mirror, or leave it empty and seed the model volumes`,
+    );
+  }
+  if (cfg.platforms.includes("webrtc") && (cfg.webrtc.stunServers ?? []).length === 0) {
+    return { ...cfg, webrtc: { ...cfg.webrtc, stunServers: [ownStunServer(cfg.domain)] } };
+  }
+  return cfg;
 }
 
 /** Turns `pulumi.runtime.allConfig()` (namespaced, string values) into the raw object parseStackConfig takes. */

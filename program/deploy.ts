@@ -168,6 +168,14 @@ function monitoringArgs(
   };
 }
 
+/**
+ * Every image the stack may use after the registry override: the `images` output, the list the air-gapped
+ * bundle checks the rendered resources against.
+ */
+export function stackImages(cfg: StackConfig): string[] {
+  return new ImageResolver(cfg.imageRegistry, cfg.images).all();
+}
+
 /** Validates a platform's arguments (throwing with every problem) and returns its demand. */
 function checked<A>(args: A, validate: (a: A) => ValidationError[], demand: (a: A) => Demand[]): Demand[] {
   throwIfInvalid(validate(args));
@@ -200,7 +208,12 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
   const demands = platformNames.filter((p) => cfg.platforms.includes(p)).flatMap((p) => preflight[p]());
   throwIfInvalid(checkCapacity(cfg.capacity, demands));
 
-  const outputs: StackOutputs = { namespaces: {}, endpoints: {}, generatedSecrets: {}, images: images.all() };
+  const outputs: StackOutputs = {
+    namespaces: {},
+    endpoints: {},
+    generatedSecrets: {},
+    images: stackImages(cfg),
+  };
   let tls: IngressTls;
   if (cfg.tls.mode === "selfSigned") {
     const ca = new CertificateAuthority("keel-ca", { rotation: cfg.secretRotation });

@@ -19,7 +19,7 @@ import {
   throwIfInvalid,
 } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
-import { AiCoreAppSettings, resolveAppSettings } from "./settings";
+import { AiCoreAppSettings, resolveAppSettings, urlPort } from "./settings";
 import { aiCoreSize } from "./sizes";
 
 export interface AiCoreArgs {
@@ -355,10 +355,12 @@ export class AiCore extends pulumi.ComponentResource {
           bootSeconds,
           probes: standardProbes({ http: { path: "/health", port: 8000 } }, bootSeconds),
           ports: [{ name: "http", port: 8000 }],
-          // Models come from the volume: nothing is downloaded at start (air-gapped sites).
+          // Models come from the volume; what is missing there comes from the site's mirror when one is set,
+          // otherwise nothing is downloaded at start.
           env: {
-            HF_HUB_OFFLINE: "1",
-            TRANSFORMERS_OFFLINE: "1",
+            HF_HUB_OFFLINE: app.modelMirror ? "0" : "1",
+            TRANSFORMERS_OFFLINE: app.modelMirror ? "0" : "1",
+            ...(app.modelMirror ? { HF_ENDPOINT: app.modelMirror } : {}),
             HF_HOME: "/models",
             XDG_CACHE_HOME: "/models/cache",
             ...env,
@@ -368,6 +370,7 @@ export class AiCore extends pulumi.ComponentResource {
           ],
           terminationGracePeriodSeconds: 60,
           allowFrom: [{ app: "orchestrator" }],
+          egressTo: app.modelMirror ? [{ cidr: "0.0.0.0/0", ports: [urlPort(app.modelMirror)] }] : [],
         },
         { parent: this },
       );

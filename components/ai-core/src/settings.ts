@@ -21,6 +21,11 @@ export interface AiCoreAppSettings {
   ttsVoiceCacheSize?: number;
   /** faster-whisper model name, loaded from the model volume. @default "large-v2" */
   sttModel?: string;
+  /**
+   * A Hugging Face mirror (HF_ENDPOINT) the speech services fetch missing models from into their model volume.
+   * Empty: the hub is offline and the models must already be on the volume. @default ""
+   */
+  modelMirror?: string;
 }
 
 export const appSettingDefaults: Required<AiCoreAppSettings> = {
@@ -32,9 +37,10 @@ export const appSettingDefaults: Required<AiCoreAppSettings> = {
   keycloakDbPoolSize: 20,
   ttsVoiceCacheSize: 10,
   sttModel: "large-v2",
+  modelMirror: "",
 };
 
-const ranges: Record<Exclude<keyof AiCoreAppSettings, "sttModel">, [number, number]> = {
+const ranges: Record<Exclude<keyof AiCoreAppSettings, "sttModel" | "modelMirror">, [number, number]> = {
   orchestratorHttpPoolSize: [1, 1000],
   orchestratorDbPoolSize: [1, 100],
   orchestratorRedisPoolSize: [1, 200],
@@ -61,5 +67,20 @@ export function resolveAppSettings(
       "must be one of tiny, base, small, medium, large-v2, large-v3",
     );
   }
+  if (
+    typeof merged.modelMirror !== "string" ||
+    (merged.modelMirror !== "" && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?(\/\S*)?$/.test(merged.modelMirror))
+  ) {
+    throw new ValidationError(
+      `${field}.modelMirror`,
+      `must be an http(s) URL or empty, got "${merged.modelMirror}"`,
+    );
+  }
   return merged;
+}
+
+/** The TCP port of a mirror URL (explicit, else 443 for https and 80 for http). */
+export function urlPort(url: string): number {
+  const u = new URL(url);
+  return u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
 }

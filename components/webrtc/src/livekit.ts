@@ -16,6 +16,8 @@ export interface LiveKitConfigInput {
   rtcUdpPortStart: number;
   rtcUdpPortEnd: number;
   interfaces: string[];
+  /** STUN servers handed to clients (`host:port`); empty leaves LiveKit's built-in public ones. @default [] */
+  stunServers?: string[];
 }
 
 /**
@@ -38,6 +40,7 @@ export function renderLiveKitConfig(c: LiveKitConfigInput): string {
       use_external_ip: false,
       enable_loopback_candidate: false,
       interfaces: { includes: c.interfaces },
+      ...(c.stunServers && c.stunServers.length > 0 ? { stun_servers: c.stunServers } : {}),
     },
     turn: { enabled: false },
     room: { auto_create: false, empty_timeout: 300 },

@@ -1,4 +1,5 @@
 import { ValidationError, nodePortRange } from "@keel/core";
+import { turnListener } from "./stunner";
 
 /** Settings of the WebRTC platform. */
 export interface WebRtcAppSettings {
@@ -28,6 +29,11 @@ export interface WebRtcAppSettings {
   stunnerPeerCidrs?: string[];
   /** Install the Gateway API and STUNner CRDs (off where a gateway controller already owns them). @default true */
   installCrds?: boolean;
+  /**
+   * STUN servers (`host:port`) LiveKit hands to clients. Empty: LiveKit's built-in public ones (Google's);
+   * an air-gapped stack gets the stack's own STUNner listener instead (see {@link ownStunServer}). @default []
+   */
+  stunServers?: string[];
 }
 
 export type ResolvedWebRtcSettings = Required<WebRtcAppSettings>;
@@ -44,10 +50,22 @@ export const appSettingDefaults: ResolvedWebRtcSettings = {
   turnAllowedPeerIps: [],
   stunnerPeerCidrs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
   installCrds: true,
+  stunServers: [],
 };
+
+/** The TURN realm and host of a stack: `turn.<domain>`. */
+export function turnHost(domain: string): string {
+  return `turn.${domain}`;
+}
+
+/** The stack's own STUN server: STUNner's TURN listener on `turn.<domain>` (TURN servers answer STUN). */
+export function ownStunServer(domain: string): string {
+  return `${turnHost(domain)}:${turnListener.port}`;
+}
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const cidr = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const hostPort = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*:[1-9]\d{0,4}$/;
 const ipRange = new RegExp(`^${ipv4.source.slice(1, -1)}(-${ipv4.source.slice(1, -1)})?$`);
 
 /** Fills defaults and validates; errors name `<field>.<key>`. */
@@ -99,6 +117,12 @@ export function resolveWebRtcSettings(
   list("rtcInterfaces", /^[a-zA-Z0-9._-]{1,15}$/, "interface names");
   list("turnAllowedPeerIps", ipRange, "IPv4 addresses or ranges (a.b.c.d-e.f.g.h)");
   list("stunnerPeerCidrs", cidr, "IPv4 CIDRs");
+  if (
+    !Array.isArray(m.stunServers) ||
+    m.stunServers.some((x) => typeof x !== "string" || !hostPort.test(x) || Number(x.split(":")[1]) > 65535)
+  ) {
+    throw fail("stunServers", `must be a list of host:port, got ${JSON.stringify(m.stunServers)}`);
+  }
   if (m.rtcInterfaces.length === 0) throw fail("rtcInterfaces", "needs at least one interface");
   return m;
 }

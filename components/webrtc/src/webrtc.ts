@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Coturn, coturnExceptionReason } from "./coturn";
 import { GatewayCrds } from "./crds";
 import { LiveKit } from "./livekit";
-import { ResolvedWebRtcSettings, WebRtcAppSettings, resolveWebRtcSettings } from "./settings";
+import { ResolvedWebRtcSettings, WebRtcAppSettings, resolveWebRtcSettings, turnHost } from "./settings";
 import { WebRtcComponent, webrtcSize } from "./sizes";
 import { Stunner, turnListener } from "./stunner";
 
@@ -115,7 +115,7 @@ export class WebRtc extends pulumi.ComponentResource {
     const ingressNs = args.ingressControllerNamespace ?? "ingress-nginx";
     const rotation = args.secretRotation;
     const livekitHost = `livekit.${args.domain}`;
-    const realm = `turn.${args.domain}`;
+    const realm = turnHost(args.domain);
     this.livekitUrl = `https://${livekitHost}`;
     const demands = webrtcDemand(args);
 
@@ -179,6 +179,7 @@ export class WebRtc extends pulumi.ComponentResource {
           rtcUdpPortStart: s.rtcUdpPortStart,
           rtcUdpPortEnd: s.rtcUdpPortEnd,
           interfaces: s.rtcInterfaces,
+          stunServers: s.stunServers,
         },
         redisPassword: redis.passwordRef(),
         allowFrom: [{ namespace: ingressNs }, ...(args.livekitClients ?? [])],
