@@ -114,6 +114,7 @@ class Bench {
       say("warm-up preview of the prod stack (untimed)");
       const { steps } = this.previewJson(this.prodProject(), "prod");
       this.prodPreview = { resources: customResources(steps), steps: steps.length };
+      fs.writeFileSync(path.join(this.tmp, "prod-steps.json"), JSON.stringify(steps));
       this.details.prodResourcesByType = countByType(this.prodPreview.resources);
       this.details.prodSteps = steps.length;
     }
@@ -135,23 +136,30 @@ class Bench {
     if (!/Loading policy packs\.\.\.: done/.test(check.stdout + check.stderr)) {
       throw new Error(`the policy pack did not load:\n${check.stdout.slice(-3000)}`);
     }
-    const plain: number[] = [];
-    const packed: number[] = [];
-    this.sample("(a)+(b) prod preview without / with the policy pack", (i) => {
-      const order = i % 2 === 0 ? [false, true] : [true, false];
+    const empty = emptyPolicyPack(path.join(this.tmp, "empty-pack"));
+    const variants = {
+      none: [] as string[],
+      empty: ["--policy-pack", empty],
+      keel: this.policyArgs("prod"),
+    };
+    const times: Record<keyof typeof variants, number[]> = { none: [], empty: [], keel: [] };
+    const names = Object.keys(variants) as (keyof typeof variants)[];
+    this.sample("(a)+(b) prod preview without a pack / with an empty pack / with keel's pack", (i) => {
       let total = 0;
-      for (const withPack of order) {
-        const r = this.previewJson(cwd, "prod", withPack ? this.policyArgs("prod") : []);
+      // Rotate the order so that drift in the machine's load does not always hit the same variant.
+      for (const v of names.map((_, k) => names[(k + i) % names.length]!)) {
+        const r = this.previewJson(cwd, "prod", variants[v]);
         if (customResources(r.steps).length !== prod.resources.length) {
           throw new Error(
             `preview registered ${customResources(r.steps).length} resources, expected ${prod.resources.length}`,
           );
         }
-        (withPack ? packed : plain).push(r.seconds);
+        times[v].push(r.seconds);
         total += r.seconds;
       }
       return { seconds: total };
     });
+    const replays = this.sample("(b) AnalyzeStack replay of keel's pack (in-process)", () => this.replay());
     const count = derived(
       "a.resources",
       "prod stack: custom resources registered",
@@ -159,18 +167,69 @@ class Bench {
       prod.resources.length,
     );
     count.note = `${prod.steps} steps with components`;
+    const none = median(times.none);
+    const packOverhead = derived(
+      "b.overhead",
+      "keel's policy pack: overhead over preview",
+      "%",
+      overheadPercent(median(times.keel), none),
+      TARGETS.policyPackOverheadPercent,
+    );
+    const r0 = replays[0]!;
+    this.details.analyzeStackReplay = {
+      policies: r0.policies,
+      resources: r0.resources,
+      requestBytes: r0.requestBytes,
+    };
     this.rows.push(
       count,
-      measured("a.preview", "`pulumi preview` of the prod stack", "s", plain),
-      measured("b.preview", "the same with `--policy-pack policy-pack`", "s", packed),
+      measured("a.preview", "`pulumi preview` of the prod stack", "s", times.none),
+      measured("b.preview", "the same with `--policy-pack policy-pack` (prod config)", "s", times.keel),
+      measured("b.empty", "the same with an empty policy pack (one no-op stack policy)", "s", times.empty),
+      packOverhead,
       derived(
-        "b.overhead",
-        "policy pack overhead over preview",
+        "b.engine",
+        "of which any Node.js pack costs (empty pack over none)",
         "%",
-        overheadPercent(median(packed), median(plain)),
-        TARGETS.policyPackOverheadPercent,
+        overheadPercent(median(times.empty), none),
+      ),
+      derived(
+        "b.rules",
+        "of which keel's 45 policies cost (keel over empty pack)",
+        "%",
+        ((median(times.keel) - median(times.empty)) / none) * 100,
+      ),
+      measured(
+        "b.load-lib",
+        "pack start: loading @pulumi/policy and @pulumi/pulumi (CPU, in-process)",
+        "s",
+        replays.map((r) => r.load.libraryCpuMs / 1000),
+      ),
+      measured(
+        "b.load",
+        "pack start: loading keel's pack itself (CPU, in-process)",
+        "s",
+        replays.map((r) => r.load.cpuMs / 1000),
+      ),
+      measured(
+        "b.analyze",
+        "AnalyzeStack of the prod preview: decode + 45 policies (CPU, in-process)",
+        "s",
+        replays.map((r) => (r.decodeCpuMs + r.analyzeCpuMs) / 1000),
       ),
     );
+  }
+
+  /** One in-process replay of the prod preview's AnalyzeStack request through keel's pack. */
+  replay(): ReplayResult & { seconds: number } {
+    const stepsFile = path.join(this.tmp, "prod-steps.json");
+    const script = path.join(__dirname, "analyze-stack-replay.js");
+    const r = must(process.execPath, [script, path.join(root, "policy-pack"), stepsFile], {
+      cwd: root,
+      env: process.env,
+    });
+    const result = JSON.parse(r.stdout) as ReplayResult;
+    return { ...result, seconds: (result.decodeCpuMs + result.analyzeCpuMs) / 1000 };
   }
 
   /** (c) the engine floor: the same custom resources with constant inputs, previewed the same way. */
@@ -407,6 +466,43 @@ class Bench {
       "kube-apiserver": kube,
     };
   }
+}
+
+interface ReplayResult {
+  policies: number;
+  resources: number;
+  requestBytes: number;
+  /** CPU to load @pulumi/policy (and the @pulumi/pulumi it pulls in), then the pack's own modules. */
+  load: { libraryCpuMs: number; cpuMs: number; wallMs: number };
+  decodeCpuMs: number;
+  analyzeCpuMs: number;
+  diagnostics: number;
+}
+
+/** A policy pack with one stack policy that does nothing: what any Node.js pack costs the engine. */
+function emptyPolicyPack(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "PulumiPolicy.yaml"),
+    "runtime:\n  name: nodejs\n  options:\n    typescript: false\ndescription: empty pack (keel bench)\n",
+  );
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "keel-bench-empty-pack", version: "0.0.0", private: true, main: "index.js" }) +
+      "\n",
+  );
+  fs.writeFileSync(
+    path.join(dir, "index.js"),
+    [
+      'const { PolicyPack } = require("@pulumi/policy");',
+      'new PolicyPack("keel-bench-empty", {',
+      '  policies: [{ name: "noop", description: "does nothing", enforcementLevel: "advisory", validateStack: () => {} }],',
+      "});",
+      "",
+    ].join("\n"),
+  );
+  fs.symlinkSync(path.join(root, "policy-pack", "node_modules"), path.join(dir, "node_modules"));
+  return dir;
 }
 
 /** The SDK class registering `type`: checked by its `__pulumiType`; Kubernetes types the SDK lacks use CustomResource. */
