@@ -4,6 +4,10 @@
  */
 import { PolicyPack } from "@pulumi/policy";
 import { buildPolicies } from "./pack/policies";
+import { shareDeserialization } from "./pack/shared-analysis";
+
+// Each resource of an AnalyzeStack call is deserialized once for all 45 policies, not once per policy.
+shareDeserialization();
 
 new PolicyPack("keel", {
     description: "keel platform policies: the defects found by the platform audits (F1-F23) plus Kubernetes hardening.",

@@ -4,9 +4,9 @@ import type { Finding } from "../core/finding";
 import { evaluateRule } from "../core/evaluate";
 import type { K8sObject } from "../core/k8s";
 import type { Rule, RuleContext } from "../core/rule";
-import { StackIndex } from "../core/stack-index";
 import { ALL_RULES } from "../registry";
 import { EngineResource, toK8sObject } from "./resource-conversion";
+import { SharedStack } from "./shared-analysis";
 
 /**
  * @pulumi/policy 1.21's reportViolation also accepts an object whose enforcementLevel overrides the policy's
@@ -55,8 +55,11 @@ export function reportFindings(findings: readonly Finding[], urns: ReadonlyMap<K
     }
 }
 
-/** One CrossGuard stack policy per rule, so levels and settings are configured per rule id. */
-export function buildPolicies(rules: readonly Rule[] = ALL_RULES): StackValidationPolicy[] {
+/**
+ * One CrossGuard stack policy per rule, so levels and settings are configured per rule id. The policies of
+ * one AnalyzeStack call share one conversion of the stack (see shared-analysis.ts).
+ */
+export function buildPolicies(rules: readonly Rule[] = ALL_RULES, shared = new SharedStack(kubernetesObjects)): StackValidationPolicy[] {
     const ctx: RuleContext = { knownRuleIds: new Set(rules.map(r => r.id)) };
     return rules.map(rule => {
         const policy: StackValidationPolicy = {
@@ -64,10 +67,10 @@ export function buildPolicies(rules: readonly Rule[] = ALL_RULES): StackValidati
             description: rule.findings.length > 0 ? `${rule.description} [${rule.findings.join(", ")}]` : rule.description,
             enforcementLevel: rule.defaultLevel,
             validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-                const { objects, urns } = kubernetesObjects(args.resources);
+                const { index, urns } = shared.get(args.resources);
                 const settings = mergeSettings(rule.config.defaults, rule.config.schema, args.getConfig<Record<string, unknown>>());
                 // "mandatory" stands for "the level the engine resolved for this policy" (see reportFindings).
-                reportFindings(evaluateRule(rule, new StackIndex(objects), settings, "mandatory", ctx), urns, report);
+                reportFindings(evaluateRule(rule, index, settings, "mandatory", ctx), urns, report);
             },
         };
         if (Object.keys(rule.config.schema).length > 0) {

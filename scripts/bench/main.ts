@@ -1,0 +1,626 @@
+/**
+ * `npm run bench`: what preview, up, the policy pack, the audit command and the unit suite cost, measured
+ * side by side on this machine. See docs/benchmarks.md for what each row means.
+ */
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { BenchOptions, Measure, USAGE, parseArgs } from "./args";
+import { CUSTOM_RESOURCE, SdkLocation, floorResources, sdkLocation } from "./floor";
+import {
+  PreviewResource,
+  PreviewStep,
+  copiesFor,
+  countByType,
+  customResources,
+  kubernetesObjects,
+  multiply,
+} from "./manifests";
+import { floorProject, programProject } from "./projects";
+import { BenchResult, Row, Skipped, derived, measured, misses, renderMarkdown } from "./report";
+import { Run, must, run, runMeasured, say, toolchainEnvironment } from "./shell";
+import { median, overheadPercent, ratio } from "./stats";
+
+/** The targets of issue #8. */
+export const TARGETS = {
+  policyPackOverheadPercent: { kind: "max", limit: 10 },
+  programOverheadPercent: { kind: "max", limit: 25 },
+  noOpUpOverPreview: { kind: "max", limit: 1.2 },
+  auditObjectsPerSecondOneCore: { kind: "min", limit: 2000 },
+} as const;
+
+const root = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`Pulumi.yaml not found above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+})();
+
+let interrupted = false;
+function checkInterrupted(): void {
+  if (interrupted) throw new Error("interrupted");
+}
+
+class Bench {
+  readonly rows: Row[] = [];
+  readonly skipped: Skipped[] = [];
+  readonly details: Record<string, unknown> = {};
+  readonly env: NodeJS.ProcessEnv;
+  private prodPreview?: { resources: PreviewResource[]; steps: number };
+
+  constructor(
+    readonly opts: BenchOptions,
+    readonly tmp: string,
+    passphrase: string,
+  ) {
+    const state = path.join(tmp, "state");
+    fs.mkdirSync(state);
+    say(`temporary backend file://${state}`);
+    this.env = toolchainEnvironment(root, {
+      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_CONFIG_PASSPHRASE: passphrase,
+    });
+    this.pulumi(tmp, ["login", `file://${state}`]);
+  }
+
+  pulumi(cwd: string, args: string[]): Run {
+    return must("pulumi", [...args, "--non-interactive"], { cwd, env: this.env });
+  }
+
+  /** Samples `runs` times; each sample is one call of `measure`, with a progress line. */
+  sample<T>(label: string, measure: (i: number) => T & { seconds: number }): (T & { seconds: number })[] {
+    const out: (T & { seconds: number })[] = [];
+    for (let i = 0; i < this.opts.runs; i++) {
+      checkInterrupted();
+      const r = measure(i);
+      say(`  ${label} ${i + 1}/${this.opts.runs}: ${r.seconds.toFixed(2)} s`);
+      out.push(r);
+    }
+    return out;
+  }
+
+  private prodProjectDir?: string;
+  prodProject(): string {
+    if (!this.prodProjectDir) {
+      this.prodProjectDir = programProject(root, path.join(this.tmp, "prod"), "prod");
+      this.pulumi(this.prodProjectDir, ["stack", "init", "prod", "--secrets-provider", "passphrase"]);
+    }
+    return this.prodProjectDir;
+  }
+
+  previewJson(cwd: string, stack: string, extra: string[] = []): { seconds: number; steps: PreviewStep[] } {
+    const r = this.pulumi(cwd, ["preview", "--json", "--stack", stack, ...extra]);
+    return { seconds: r.seconds, steps: (JSON.parse(r.stdout) as { steps?: PreviewStep[] }).steps ?? [] };
+  }
+
+  policyArgs(stack: string): string[] {
+    return [
+      "--policy-pack",
+      path.join(root, "policy-pack"),
+      "--policy-pack-config",
+      path.join(root, "policy-pack", "config", `${stack}.json`),
+    ];
+  }
+
+  /** The prod stack's preview (warm-up, untimed): the resources the floor and the audit start from. */
+  prod(): { resources: PreviewResource[]; steps: number } {
+    if (!this.prodPreview) {
+      say("warm-up preview of the prod stack (untimed)");
+      const { steps } = this.previewJson(this.prodProject(), "prod");
+      this.prodPreview = { resources: customResources(steps), steps: steps.length };
+      fs.writeFileSync(path.join(this.tmp, "prod-steps.json"), JSON.stringify(steps));
+      this.details.prodResourcesByType = countByType(this.prodPreview.resources);
+      this.details.prodSteps = steps.length;
+    }
+    return this.prodPreview;
+  }
+
+  /** (a) preview of the prod stack and (b) the same with the policy pack, interleaved. */
+  previews(): void {
+    const prod = this.prod();
+    const cwd = this.prodProject();
+    say("warm-up preview of the prod stack with the policy pack (untimed; checks the pack loads)");
+    const check = this.pulumi(cwd, [
+      "preview",
+      "--diff=false",
+      "--stack",
+      "prod",
+      ...this.policyArgs("prod"),
+    ]);
+    if (!/Loading policy packs\.\.\.: done/.test(check.stdout + check.stderr)) {
+      throw new Error(`the policy pack did not load:\n${check.stdout.slice(-3000)}`);
+    }
+    const empty = emptyPolicyPack(path.join(this.tmp, "empty-pack"));
+    const variants = {
+      none: [] as string[],
+      empty: ["--policy-pack", empty],
+      keel: this.policyArgs("prod"),
+    };
+    const times: Record<keyof typeof variants, number[]> = { none: [], empty: [], keel: [] };
+    const names = Object.keys(variants) as (keyof typeof variants)[];
+    this.sample("(a)+(b) prod preview without a pack / with an empty pack / with keel's pack", (i) => {
+      let total = 0;
+      // Rotate the order so that drift in the machine's load does not always hit the same variant.
+      for (const v of names.map((_, k) => names[(k + i) % names.length]!)) {
+        const r = this.previewJson(cwd, "prod", variants[v]);
+        if (customResources(r.steps).length !== prod.resources.length) {
+          throw new Error(
+            `preview registered ${customResources(r.steps).length} resources, expected ${prod.resources.length}`,
+          );
+        }
+        times[v].push(r.seconds);
+        total += r.seconds;
+      }
+      return { seconds: total };
+    });
+    const replays = this.sample("(b) AnalyzeStack replay of keel's pack (in-process)", () => this.replay());
+    const count = derived(
+      "a.resources",
+      "prod stack: custom resources registered",
+      "count",
+      prod.resources.length,
+    );
+    count.note = `${prod.steps} steps with components`;
+    const none = median(times.none);
+    const packOverhead = derived(
+      "b.overhead",
+      "keel's policy pack: overhead over preview",
+      "%",
+      overheadPercent(median(times.keel), none),
+      TARGETS.policyPackOverheadPercent,
+    );
+    const r0 = replays[0]!;
+    this.details.analyzeStackReplay = {
+      policies: r0.policies,
+      resources: r0.resources,
+      requestBytes: r0.requestBytes,
+    };
+    this.rows.push(
+      count,
+      measured("a.preview", "`pulumi preview` of the prod stack", "s", times.none),
+      measured("b.preview", "the same with `--policy-pack policy-pack` (prod config)", "s", times.keel),
+      measured("b.empty", "the same with an empty policy pack (one no-op stack policy)", "s", times.empty),
+      packOverhead,
+      derived(
+        "b.engine",
+        "of which any Node.js pack costs (empty pack over none)",
+        "%",
+        overheadPercent(median(times.empty), none),
+      ),
+      derived(
+        "b.rules",
+        "of which keel's 45 policies cost (keel over empty pack)",
+        "%",
+        ((median(times.keel) - median(times.empty)) / none) * 100,
+      ),
+      measured(
+        "b.load-lib",
+        "pack start: loading @pulumi/policy and @pulumi/pulumi (CPU, in-process)",
+        "s",
+        replays.map((r) => r.load.libraryCpuMs / 1000),
+      ),
+      measured(
+        "b.load",
+        "pack start: loading keel's pack itself (CPU, in-process)",
+        "s",
+        replays.map((r) => r.load.cpuMs / 1000),
+      ),
+      measured(
+        "b.analyze",
+        "AnalyzeStack of the prod preview: decode + 45 policies (CPU, in-process)",
+        "s",
+        replays.map((r) => (r.decodeCpuMs + r.analyzeCpuMs) / 1000),
+      ),
+    );
+  }
+
+  /** One in-process replay of the prod preview's AnalyzeStack request through keel's pack. */
+  replay(): ReplayResult & { seconds: number } {
+    const stepsFile = path.join(this.tmp, "prod-steps.json");
+    const script = path.join(__dirname, "analyze-stack-replay.js");
+    const r = must(process.execPath, [script, path.join(root, "policy-pack"), stepsFile], {
+      cwd: root,
+      env: process.env,
+    });
+    const result = JSON.parse(r.stdout) as ReplayResult;
+    return { ...result, seconds: (result.decodeCpuMs + result.analyzeCpuMs) / 1000 };
+  }
+
+  /** (c) the engine floor: the same custom resources with constant inputs, previewed the same way. */
+  floor(): void {
+    const prod = this.prod();
+    const resources = floorResources(prod.resources);
+    const classes: Record<string, SdkLocation> = {};
+    for (const type of new Set(resources.map((r) => r.type))) classes[type] = resolveClass(type);
+    const cwd = floorProject(root, path.join(this.tmp, "floor"), resources, classes);
+    this.pulumi(cwd, ["stack", "init", "floor", "--secrets-provider", "passphrase"]);
+    say("warm-up preview of the engine floor (untimed; checks it registers the same resources)");
+    const warm = this.previewJson(cwd, "floor");
+    const want = JSON.stringify(countByType(prod.resources));
+    const got = JSON.stringify(countByType(customResources(warm.steps)));
+    if (want !== got)
+      throw new Error(`the floor registers other resources than the program:\n${got}\n${want}`);
+    this.details.floorClasses = Object.fromEntries(
+      Object.entries(classes).map(([t, c]) => [t, `${c.pkg} ${c.path.join(".")}`]),
+    );
+    const real: number[] = [];
+    const floor: number[] = [];
+    this.sample("(c) prod preview / engine floor preview", (i) => {
+      const order = i % 2 === 0 ? [false, true] : [true, false];
+      let total = 0;
+      for (const isFloor of order) {
+        const r = isFloor ? this.previewJson(cwd, "floor") : this.previewJson(this.prodProject(), "prod");
+        (isFloor ? floor : real).push(r.seconds);
+        total += r.seconds;
+      }
+      return { seconds: total };
+    });
+    this.rows.push(
+      measured("c.floor", "engine floor: same resources, constant inputs, no components", "s", floor),
+      measured("c.preview", "`pulumi preview` of the prod stack (paired with the floor)", "s", real),
+      derived(
+        "c.overhead",
+        "program overhead over the engine floor",
+        "%",
+        overheadPercent(median(real), median(floor)),
+        TARGETS.programOverheadPercent,
+      ),
+    );
+  }
+
+  /** (d) up of the dev stack on the local cluster, no-op up against no-op preview, then destroy. */
+  upAndDestroy(): void {
+    const kube = must(
+      "kubectl",
+      ["get", "namespaces", "-l", "app.kubernetes.io/managed-by=keel", "-o", "name"],
+      {
+        cwd: root,
+        env: this.env,
+      },
+    ).stdout.trim();
+    if (kube) {
+      this.skipped.push({
+        id: "d",
+        reason: `a keel stack is deployed on the cluster (${kube.split("\n").join(", ")}); the dev stack would collide`,
+      });
+      return;
+    }
+    const cwd = programProject(root, path.join(this.tmp, "dev"), "dev");
+    this.pulumi(cwd, ["stack", "init", "dev", "--secrets-provider", "passphrase"]);
+    // Whatever happens from the first up on (failure, Ctrl-C), the dev stack is destroyed below.
+    let failure: unknown;
+    try {
+      say("(d) pulumi up of the dev stack (creates everything)");
+      const up = this.pulumi(cwd, ["up", "--yes", "--skip-preview", "--stack", "dev"]);
+      say(`  up: ${up.seconds.toFixed(1)} s`);
+      const previews: number[] = [];
+      const ups: number[] = [];
+      this.sample("(d) no-op preview / no-op up", (i) => {
+        const order = i % 2 === 0 ? ["preview", "up"] : ["up", "preview"];
+        let total = 0;
+        for (const op of order) {
+          const args =
+            op === "up"
+              ? ["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", "dev"]
+              : ["preview", "--expect-no-changes", "--stack", "dev"];
+          const r = this.pulumi(cwd, args);
+          (op === "up" ? ups : previews).push(r.seconds);
+          total += r.seconds;
+        }
+        return { seconds: total };
+      });
+      this.rows.push(
+        derived("d.up", "`pulumi up` of the dev stack on the local cluster (one run)", "s", up.seconds),
+        measured("d.preview", "no-op `pulumi preview` of the deployed dev stack", "s", previews),
+        measured("d.noop-up", "no-op `pulumi up --skip-preview`", "s", ups),
+        derived(
+          "d.ratio",
+          "no-op up over no-op preview",
+          "x",
+          ratio(median(ups), median(previews)),
+          TARGETS.noOpUpOverPreview,
+        ),
+      );
+    } catch (e) {
+      failure = e;
+    }
+    say("(d) pulumi destroy of the dev stack");
+    const d = run("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive"], {
+      cwd,
+      env: this.env,
+    });
+    if (d.status !== 0) {
+      this.opts.keep = true;
+      throw new Error(
+        `destroy of the dev stack FAILED; state kept in ${this.tmp}. Retry with:\n` +
+          `  PULUMI_BACKEND_URL=file://${this.tmp}/state PULUMI_CONFIG_PASSPHRASE=$(cat ${this.tmp}/passphrase) ` +
+          `pulumi destroy --yes --cwd ${cwd} --stack dev\n${d.stdout.slice(-3000)}\n${d.stderr.slice(-3000)}`,
+      );
+    }
+    this.rows.push(derived("d.destroy", "`pulumi destroy` of the dev stack (one run)", "s", d.seconds));
+    this.pulumi(cwd, ["stack", "rm", "dev", "--yes"]);
+    if (failure) throw failure;
+  }
+
+  /** (e) the audit command over the rendered prod stack repeated to ~opts.objects objects, all cores and one. */
+  audit(): void {
+    const objects = kubernetesObjects(this.prod().resources);
+    const copies = copiesFor(this.opts.objects, objects.length);
+    const set = multiply(objects, copies);
+    const file = path.join(this.tmp, "audit", "prod-x" + copies + ".yaml");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, set.map((o) => stringify(o)).join("---\n"));
+    this.details.audit = {
+      objectsPerCopy: objects.length,
+      copies,
+      objects: set.length,
+      bytes: fs.statSync(file).size,
+    };
+    const cli = path.join(root, "policy-pack", "bin", "src", "cli", "audit.js");
+    const args = [
+      "--format",
+      "json",
+      "--config",
+      path.join(root, "policy-pack", "config", "prod.json"),
+      file,
+    ];
+    const audit = (oneCore: boolean) => {
+      const cmd = oneCore ? ["taskset", "-c", "0", process.execPath] : [process.execPath];
+      const r = runMeasured(cmd[0]!, [...cmd.slice(1), cli, ...args], { cwd: root, env: this.env }, this.tmp);
+      if (r.status !== 0 && r.status !== 1) throw new Error(`audit failed (exit ${r.status}):\n${r.stderr}`);
+      const findings = (JSON.parse(r.stdout) as unknown[]).length;
+      (this.details.audit as Record<string, unknown>).findings = findings;
+      return r;
+    };
+    const all: ReturnType<typeof audit>[] = [];
+    const one: ReturnType<typeof audit>[] = [];
+    this.sample(`(e) audit of ${set.length} objects, all cores / one core`, (i) => {
+      const order = i % 2 === 0 ? [false, true] : [true, false];
+      let total = 0;
+      for (const oneCore of order) {
+        const r = audit(oneCore);
+        (oneCore ? one : all).push(r);
+        total += r.seconds;
+      }
+      return { seconds: total };
+    });
+    const rate = (rs: typeof all) => rs.map((r) => set.length / r.seconds);
+    const input = derived("e.objects", "audit input: the rendered prod stack repeated", "count", set.length);
+    input.note = `${copies} × ${objects.length}`;
+    this.rows.push(
+      input,
+      measured("e.rate", "`npm run audit -- --format json`, all cores", "objects/s", rate(all)),
+      measured(
+        "e.rss",
+        "peak memory, all cores",
+        "MiB",
+        all.map((r) => r.maxRssMiB),
+      ),
+      measured(
+        "e.rate-1",
+        "the same on one core (`taskset -c 0`)",
+        "objects/s",
+        rate(one),
+        TARGETS.auditObjectsPerSecondOneCore,
+      ),
+      measured(
+        "e.rss-1",
+        "peak memory, one core",
+        "MiB",
+        one.map((r) => r.maxRssMiB),
+      ),
+    );
+  }
+
+  /** (f) the unit suite (mocha over the compiled tests). */
+  unit(): void {
+    let passing = 0;
+    const runs = this.sample("(f) unit tests", () => {
+      const r = must(process.execPath, [path.join(root, "node_modules", "mocha", "bin", "mocha.js")], {
+        cwd: root,
+        env: { ...process.env, FORCE_COLOR: "0" },
+      });
+      passing = Number(/(\d+) passing/.exec(r.stdout)?.[1] ?? 0);
+      if (passing === 0) throw new Error(`no passing tests in mocha's output:\n${r.stdout.slice(-2000)}`);
+      return r;
+    });
+    const row = measured(
+      "f.unit",
+      "unit suite (mocha, compiled tests)",
+      "s",
+      runs.map((r) => r.seconds),
+    );
+    row.note = `${passing} tests`;
+    this.rows.push(row);
+  }
+
+  versions(): Record<string, string> {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const packPkg = JSON.parse(fs.readFileSync(path.join(root, "policy-pack", "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const server = run("kubectl", ["version", "-o", "json"], { cwd: root, env: this.env });
+    let kube = "unreachable";
+    try {
+      kube = (JSON.parse(server.stdout) as { serverVersion: { gitVersion: string } }).serverVersion
+        .gitVersion;
+    } catch {
+      // left as unreachable
+    }
+    return {
+      node: process.version,
+      pulumi: run("pulumi", ["version"], { cwd: root, env: this.env }).stdout.trim(),
+      "@pulumi/pulumi": pkg.dependencies["@pulumi/pulumi"]!,
+      "@pulumi/kubernetes": pkg.dependencies["@pulumi/kubernetes"]!,
+      "@pulumi/random": pkg.dependencies["@pulumi/random"]!,
+      "@pulumi/tls": pkg.dependencies["@pulumi/tls"]!,
+      "@pulumi/policy": packPkg.dependencies["@pulumi/policy"]!,
+      "kube-apiserver": kube,
+    };
+  }
+}
+
+interface ReplayResult {
+  policies: number;
+  resources: number;
+  requestBytes: number;
+  /** CPU to load @pulumi/policy (and the @pulumi/pulumi it pulls in), then the pack's own modules. */
+  load: { libraryCpuMs: number; cpuMs: number; wallMs: number };
+  decodeCpuMs: number;
+  analyzeCpuMs: number;
+  diagnostics: number;
+}
+
+/** A policy pack with one stack policy that does nothing: what any Node.js pack costs the engine. */
+function emptyPolicyPack(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "PulumiPolicy.yaml"),
+    "runtime:\n  name: nodejs\n  options:\n    typescript: false\ndescription: empty pack (keel bench)\n",
+  );
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "keel-bench-empty-pack", version: "0.0.0", private: true, main: "index.js" }) +
+      "\n",
+  );
+  fs.writeFileSync(
+    path.join(dir, "index.js"),
+    [
+      'const { PolicyPack } = require("@pulumi/policy");',
+      'new PolicyPack("keel-bench-empty", {',
+      '  policies: [{ name: "noop", description: "does nothing", enforcementLevel: "advisory", validateStack: () => {} }],',
+      "});",
+      "",
+    ].join("\n"),
+  );
+  fs.symlinkSync(path.join(root, "policy-pack", "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/** The SDK class registering `type`: checked by its `__pulumiType`; Kubernetes types the SDK lacks use CustomResource. */
+function resolveClass(type: string): SdkLocation {
+  const find = (loc: SdkLocation): unknown => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    let v: unknown = require(require.resolve(loc.pkg, { paths: [root] }));
+    for (const p of loc.path)
+      v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[p];
+    return v;
+  };
+  const loc = sdkLocation(type);
+  const cls = find(loc) as { __pulumiType?: string } | undefined;
+  if (cls?.__pulumiType === type) return loc;
+  if (type.startsWith("kubernetes:") && find(CUSTOM_RESOURCE)) return CUSTOM_RESOURCE;
+  throw new Error(`no SDK class registers ${type} (looked at ${loc.pkg} ${loc.path.join(".")})`);
+}
+
+function machine(start: number[]) {
+  return {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGi: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: { start, end: os.loadavg() },
+  };
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().slice(0, 19).replace(/:/g, "-");
+}
+
+function benchmark(opts: BenchOptions): number {
+  const started = new Date();
+  const loadStart = os.loadavg();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "keel-bench-"));
+  const passphrase = crypto.randomBytes(24).toString("base64");
+  fs.writeFileSync(path.join(tmp, "passphrase"), passphrase, { mode: 0o600 });
+  let failed = false;
+  let bench: Bench | undefined;
+  try {
+    bench = new Bench(opts, tmp, passphrase);
+    const steps: Record<Measure, () => void> = {
+      a: () => bench!.previews(),
+      b: () => undefined, // measured with (a): the two previews are interleaved
+      c: () => bench!.floor(),
+      d: () => bench!.upAndDestroy(),
+      e: () => bench!.audit(),
+      f: () => bench!.unit(),
+    };
+    const only =
+      opts.only.includes("b") && !opts.only.includes("a") ? [...opts.only, "a" as const] : opts.only;
+    for (const m of ["a", "c", "e", "f", "d"] as const) {
+      if (!only.includes(m)) continue;
+      try {
+        checkInterrupted();
+        steps[m]();
+      } catch (e) {
+        failed = true;
+        const message = (e as Error).message;
+        say(`(${m}) FAILED: ${message}`);
+        bench.skipped.push({ id: m, reason: `failed: ${message.split("\n")[0]}` });
+        if (/destroy of the dev stack FAILED|interrupted/.test(message)) break;
+      }
+    }
+    const result: BenchResult = {
+      date: started.toISOString(),
+      runs: opts.runs,
+      machine: machine(loadStart),
+      versions: bench.versions(),
+      rows: bench.rows,
+      skipped: bench.skipped,
+      details: bench.details,
+    };
+    const outDir = path.resolve(root, opts.outDir);
+    fs.mkdirSync(outDir, { recursive: true });
+    const base = path.join(outDir, stamp(started));
+    const markdown = renderMarkdown(result);
+    fs.writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + "\n");
+    fs.writeFileSync(`${base}.md`, markdown);
+    process.stdout.write(markdown + "\n" + JSON.stringify(result, null, 2) + "\n");
+    say(`results: ${base}.md and ${base}.json`);
+    const missed = misses(result);
+    if (missed.length > 0) say(`targets missed: ${missed.map((r) => r.id).join(", ")}`);
+  } catch (e) {
+    failed = true;
+    say(`FAILED: ${(e as Error).message}`);
+  } finally {
+    if (opts.keep) say(`kept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return failed ? 1 : 0;
+}
+
+function main(argv: string[]): number {
+  let opts: BenchOptions;
+  try {
+    opts = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  // Ctrl-C reaches pulumi too, which stops cleanly; we then destroy what we created before exiting.
+  process.on("SIGINT", () => (interrupted = true));
+  process.on("SIGTERM", () => (interrupted = true));
+  if (opts.lock && process.env.KEEL_BENCH_LOCK_HELD !== "1") {
+    say(`taking ${opts.lockFile} (waits while another run uses the shared cluster)`);
+    const r = spawnSync("flock", [opts.lockFile, process.execPath, __filename, ...argv], {
+      stdio: "inherit",
+      env: { ...process.env, KEEL_BENCH_LOCK_HELD: "1" },
+    });
+    if (r.error) throw r.error;
+    return r.status ?? 1;
+  }
+  return benchmark(opts);
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,32 @@
+/** Medians, ratios and targets: the arithmetic of the benchmark, kept pure so unit tests can check it. */
+
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) throw new Error("median of no samples");
+  if (samples.some((s) => !Number.isFinite(s))) throw new Error(`median of non-finite samples: ${samples}`);
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** `value / base`; refuses a zero or negative base instead of returning Infinity. */
+export function ratio(value: number, base: number): number {
+  if (!(base > 0)) throw new Error(`ratio over a non-positive base (${base})`);
+  return value / base;
+}
+
+/** How much `value` costs over `base`, in percent: 12 means 12 % slower. */
+export function overheadPercent(value: number, base: number): number {
+  return (ratio(value, base) - 1) * 100;
+}
+
+export interface Target {
+  /** `max`: the value must not exceed `limit`; `min`: it must reach `limit`. */
+  kind: "max" | "min";
+  limit: number;
+}
+
+export type Verdict = "pass" | "miss";
+
+export function evaluate(value: number, target: Target): Verdict {
+  return (target.kind === "max" ? value <= target.limit : value >= target.limit) ? "pass" : "miss";
+}
