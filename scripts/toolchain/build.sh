@@ -82,8 +82,14 @@ print_env() {
 
 say "versions: pulumi $PULUMI_VERSION, kubernetes $KUBERNETES_VERSION, random $RANDOM_VERSION, tls $TLS_VERSION"
 
+# The language host is upstream source plus keel's files and patches: its binary is rebuilt when they change
+# (the hash of langhost/*.go and of this script, which patches it, is kept next to it), not only when the
+# version does.
+langhost_source_hash() { cat "$HERE"/langhost/*.go "$HERE/build.sh" | sha256sum | cut -c1-16; }
+langhost_ok() { [[ -x "$LANGHOST_BIN" && "$(cat "$LANGHOST_BIN.source" 2>/dev/null)" == "$(langhost_source_hash)" ]]; }
+
 all_present() {
-  [[ -x "$PULUMI_BIN" && -x "$LANGHOST_BIN" ]] &&
+  [[ -x "$PULUMI_BIN" ]] && langhost_ok &&
     plugin_ok kubernetes "$KUBERNETES_VERSION" && plugin_ok random "$RANDOM_VERSION" && plugin_ok tls "$TLS_VERSION"
 }
 
@@ -121,6 +127,7 @@ cleanup() {
   local f
   if [[ -n "$BUILD_PID" ]]; then kill "$BUILD_PID" 2>/dev/null || true; wait "$BUILD_PID" 2>/dev/null || true; fi
   for f in "${TMP_FILES[@]:-}"; do [[ -n "$f" ]] && rm -f "$f"; done
+  return 0 # the script's own exit status stands
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -267,6 +274,7 @@ build_langhost() {
   fi
   prepare_module "$key" "$v" "$dir" "$log"
   go_build "$key" "$v" "$dir" . "$LANGHOST_BIN" "$log"
+  langhost_source_hash >"$LANGHOST_BIN.source"
 }
 
 install_plugin() { # <name> <version> <binary>
@@ -320,7 +328,7 @@ build_bridged() { # <name> <version>
 }
 
 [[ -x "$PULUMI_BIN" ]] || step "pulumi $PULUMI_VERSION" build_cli
-[[ -x "$LANGHOST_BIN" ]] || step "pulumi-language-nodejs (for CLI $PULUMI_VERSION)" build_langhost
+langhost_ok || step "pulumi-language-nodejs (for CLI $PULUMI_VERSION)" build_langhost
 plugin_ok kubernetes "$KUBERNETES_VERSION" || step "pulumi-resource-kubernetes $KUBERNETES_VERSION" build_kubernetes
 plugin_ok random "$RANDOM_VERSION" || step "pulumi-resource-random $RANDOM_VERSION" build_bridged random "$RANDOM_VERSION"
 plugin_ok tls "$TLS_VERSION" || step "pulumi-resource-tls $TLS_VERSION" build_bridged tls "$TLS_VERSION"
