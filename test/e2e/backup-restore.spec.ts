@@ -14,6 +14,8 @@ import { LocalPostgres, ensurePostgres, runScript } from "./postgres";
 describe("PostgreSQL backup and restore drill (the CronJob's scripts against a real PostgreSQL, no cluster)", function () {
   this.timeout(15 * 60 * 1000);
   const db = "synapse";
+  /** A second database on the same server, owned by its own role, as Keycloak's in the AI core. */
+  const extra = "keycloak";
   const retain = 3;
   const runs = retain + 2;
   const text = "Grüße, Zoë — Ελληνικά, 日本語, emoji 🚀";
@@ -241,5 +243,44 @@ describe("PostgreSQL backup and restore drill (the CronJob's scripts against a r
     expect(r.stdout).to.include(`restoring ${oldest}`);
     expect(server().sql(db, "SELECT max(run) FROM drill_runs")).to.equal(String(runs - retain + 1));
     expect(server().sql(db, "SELECT count(*) FROM events")).to.equal("5001");
+  });
+
+  it("dumps an extra database (Keycloak's, owned by its own role) in the same run, each kept to RETAIN", () => {
+    server().sql("postgres", `CREATE ROLE ${extra} LOGIN;\nCREATE DATABASE ${extra} OWNER ${extra};`);
+    server().sql(
+      extra,
+      [
+        `SET ROLE ${extra};`,
+        "CREATE TABLE realm (id text PRIMARY KEY, name text NOT NULL);",
+        `INSERT INTO realm VALUES ('master', '${text}');`,
+      ].join("\n"),
+    );
+    const r = backup({ DATABASES: `${db} ${extra}` });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout.match(/^backup \S+ written; kept: \d+$/gm)).to.have.length(2);
+    expect(dumps().filter((f) => f.startsWith(`${db}-`))).to.have.length(retain);
+    const ours = dumps().filter((f) => f.startsWith(`${extra}-`));
+    expect(ours).to.have.length(1);
+    expect(dumpText(path.join(backups, ours[0]))).to.match(/ALTER TABLE public\.realm OWNER TO keycloak;/);
+  });
+
+  it("restores the extra database, and a drill copy of it, with its tables owned by its role again", () => {
+    server().sql(
+      "postgres",
+      `DROP DATABASE ${extra} WITH (FORCE);\nCREATE DATABASE ${extra} OWNER ${extra} TEMPLATE template0;\n` +
+        `CREATE DATABASE ${extra}_drill OWNER ${extra} TEMPLATE template0;`,
+    );
+    for (const [into, env] of [
+      [extra, { PGDATABASE: extra }],
+      [`${extra}_drill`, { PGDATABASE: `${extra}_drill`, BACKUP_OF: extra }],
+    ] as const) {
+      const r = restore(env);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(new RegExp(`restoring \\S+/${extra}-\\d{8}T\\d{6}Z\\.sql\\.gz into ${into}`));
+      expect(server().sql(into, "SELECT tableowner FROM pg_tables WHERE tablename = 'realm'")).to.equal(
+        extra,
+      );
+      expect(server().sql(into, "SELECT name FROM realm WHERE id = 'master'")).to.equal(text);
+    }
   });
 });

@@ -39,9 +39,10 @@ function sandbox(programs: Record<string, string>) {
 }
 
 /** The backup CronJob of a Postgres rendered with the mocks. */
-async function backupCronJob(): Promise<any> {
+async function backupCronJob(extraDatabases?: { database: string; user: string }[]): Promise<any> {
   await installMocks();
   new Postgres("db", {
+    extraDatabases,
     namespace: "apps",
     partOf: "apps",
     image: "docker.io/library/postgres:17.6-bookworm",
@@ -68,6 +69,7 @@ describe("PostgreSQL backup and restore scripts", () => {
     expect(container.command).to.deep.equal(["bash", "-c", postgresBackupScript()]);
     // The e2e drill gives the scripts exactly these, plus PGPORT and BACKUP_DIR.
     expect(container.env.map((e: any) => e.name).sort()).to.deep.equal([
+      "DATABASES",
       "PGDATABASE",
       "PGHOST",
       "PGPASSWORD",
@@ -79,6 +81,85 @@ describe("PostgreSQL backup and restore scripts", () => {
     for (const script of [postgresBackupScript(), postgresRestoreScript()]) {
       expect(script).to.include('dir="${BACKUP_DIR:-/backups}"');
     }
+  });
+
+  it("the CronJob dumps the extra databases (Keycloak's) with the application database", async () => {
+    const job = await backupCronJob([{ database: "keycloak", user: "keycloak" }]);
+    const env = job.spec.jobTemplate.spec.template.spec.containers[0].env;
+    expect(env.find((e: any) => e.name === "DATABASES").value).to.equal("app keycloak");
+    expect(env.find((e: any) => e.name === "PGDATABASE").value).to.equal("app");
+  });
+
+  it("dumps every database in $DATABASES in one run, keeps the newest $RETAIN of each, and keeps ownership", () => {
+    const s = track(sandbox({ pg_dump: `echo "-- pg_dump $*"; printf '%s' '${complete}'` }));
+    const old = [
+      "app-20250101T000000Z.sql.gz",
+      "app-20250102T000000Z.sql.gz",
+      "keycloak-20250101T000000Z.sql.gz",
+      "keycloak-20250102T000000Z.sql.gz",
+      // Another database whose name starts like one being dumped: never counted or deleted with it.
+      "app_archive-20240101T000000Z.sql.gz",
+    ];
+    for (const [i, name] of old.entries()) {
+      const file = path.join(s.backups, name);
+      fs.writeFileSync(file, zlib.gzipSync(complete));
+      fs.utimesSync(file, new Date(2025, 0, i + 1), new Date(2025, 0, i + 1));
+    }
+    const r = s.run(postgresBackupScript(), { RETAIN: "2", DATABASES: "app keycloak" });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout.match(/^backup \S+ written; kept: 2$/gm)).to.have.length(2);
+    const left = fs.readdirSync(s.backups).sort();
+    expect(left.filter((f) => f.startsWith("app-"))).to.have.length(2);
+    expect(left.filter((f) => f.startsWith("keycloak-"))).to.have.length(2);
+    expect(left).to.include.members([
+      "app-20250102T000000Z.sql.gz",
+      "keycloak-20250102T000000Z.sql.gz",
+      "app_archive-20240101T000000Z.sql.gz",
+    ]);
+    const fresh = left.filter((f) => !old.includes(f));
+    expect(fresh.map((f) => f.replace(/-\d{8}T\d{6}Z\.sql\.gz$/, ""))).to.deep.equal(["app", "keycloak"]);
+    for (const f of fresh) {
+      const sql = zlib.gunzipSync(fs.readFileSync(path.join(s.backups, f))).toString();
+      const db = f.split("-")[0];
+      expect(sql).to.include(`-- pg_dump --format=plain --dbname=${db}\n`);
+      expect(sql).to.not.include("--no-owner");
+    }
+  });
+
+  it("a failed dump of a later database exits non-zero and leaves the earlier dump, no .partial, every old dump", () => {
+    const s = track(
+      sandbox({
+        pg_dump: `if [[ "$*" == *keycloak* ]]; then echo 'permission denied' >&2; exit 1; fi; printf '%s' '${complete}'`,
+      }),
+    );
+    fs.writeFileSync(path.join(s.backups, "keycloak-20250101T000000Z.sql.gz"), zlib.gzipSync(complete));
+    const r = s.run(postgresBackupScript(), { RETAIN: "1", DATABASES: "app keycloak" });
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.include("permission denied");
+    const left = fs.readdirSync(s.backups).sort();
+    expect(left).to.have.length(2);
+    expect(left[0]).to.match(/^app-\d{8}T\d{6}Z\.sql\.gz$/);
+    expect(left[1]).to.equal("keycloak-20250101T000000Z.sql.gz");
+  });
+
+  it("restore takes the newest dump of $BACKUP_OF (default $PGDATABASE), never another database's", () => {
+    const s = track(sandbox({ psql: 'cat > "$OUT"' }));
+    const write = (name: string, body: string, day: number) => {
+      const file = path.join(s.backups, name);
+      fs.writeFileSync(file, zlib.gzipSync(`-- ${body}\n${complete}`));
+      fs.utimesSync(file, new Date(2025, 0, day), new Date(2025, 0, day));
+    };
+    write("app-20250101T000000Z.sql.gz", "app", 1);
+    write("keycloak-20250102T000000Z.sql.gz", "keycloak", 2);
+    expect(s.run(postgresRestoreScript()).status).to.equal(0);
+    expect(s.psqlInput()).to.equal(`-- app\n${complete}`);
+    const r = s.run(postgresRestoreScript(), { PGDATABASE: "drill", BACKUP_OF: "keycloak" });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.include("into drill");
+    expect(s.psqlInput()).to.equal(`-- keycloak\n${complete}`);
+    const none = s.run(postgresRestoreScript(), { PGDATABASE: "synapse" });
+    expect(none.status).to.not.equal(0);
+    expect(none.stderr).to.match(/no dump of synapse/);
   });
 
   it("a failed pg_dump exits non-zero, leaves no dump and no .partial, and deletes no old dump", () => {
@@ -203,17 +284,65 @@ describe("PostgreSQL backup and restore scripts", () => {
         encoding: "utf8",
         env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
       });
-    // A drill into a scratch database: only PGDATABASE changes.
+    // A drill into a scratch database: PGDATABASE changes, BACKUP_OF keeps choosing the application's dumps.
     const drill = JSON.parse(backups("--into", "app_drill", "restore").stdout).spec.template.spec
       .containers[0];
-    expect(drill.env.map((e: any) => e.name)).to.deep.equal(
-      original.containers[0].env.map((e: any) => e.name),
-    );
-    expect(drill.env.find((e: any) => e.name === "PGDATABASE").value).to.equal("app_drill");
+    expect(drill.env.map((e: any) => e.name)).to.deep.equal([
+      ...original.containers[0].env.map((e: any) => e.name),
+      "BACKUP_OF",
+    ]);
+    const value = (c: any, name: string) => c.env.find((e: any) => e.name === name).value;
+    expect(value(drill, "PGDATABASE")).to.equal("app_drill");
+    expect(value(drill, "BACKUP_OF")).to.equal("app");
+    expect(backups("-d", "keycloak", "restore").status).to.equal(2); // this CronJob dumps only "app"
+    expect(backups("-d", "Key cloak", "restore").status).to.equal(2);
+    expect(backups("-d", "app", "list").status).to.equal(2);
 
     const refused = backups("restore", "../etc/passwd");
     expect(refused.status).to.equal(2);
     expect(refused.stderr).to.match(/FILE must be a dump's name/);
     expect(backups("--into", "App; DROP", "restore").status).to.equal(2);
+  });
+
+  it("scripts/postgres/backups.sh -d restores an extra database's dumps, into itself or a drill database", async () => {
+    const cronJob = await backupCronJob([{ database: "keycloak", user: "keycloak" }]);
+    const s = track(
+      sandbox({
+        kubectl: `case "$*" in *"create job"*) cat "$JOB_JSON" ;; *"get cronjob"*) exit 0 ;; *) exit 9 ;; esac`,
+      }),
+    );
+    const jobJson = path.join(s.dir, "job.json");
+    fs.writeFileSync(
+      jobJson,
+      JSON.stringify({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "x" },
+        spec: cronJob.spec.jobTemplate.spec,
+      }),
+    );
+    const restoreEnv = (...args: string[]) => {
+      const r = spawnSync(
+        "bash",
+        [path.join(repoRoot, "scripts/postgres/backups.sh"), "--print", "-n", "apps", ...args],
+        {
+          encoding: "utf8",
+          env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
+        },
+      );
+      expect(r.status, r.stderr).to.equal(0);
+      const env = JSON.parse(r.stdout).spec.template.spec.containers[0].env;
+      return Object.fromEntries(env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]));
+    };
+    expect(restoreEnv("-d", "keycloak", "restore")).to.include({
+      PGDATABASE: "keycloak",
+      BACKUP_OF: "keycloak",
+    });
+    expect(restoreEnv("-d", "keycloak", "--into", "kc_drill", "restore")).to.include({
+      PGDATABASE: "kc_drill",
+      BACKUP_OF: "keycloak",
+    });
+    // Still the server's superuser: a restore gives the objects back to the keycloak role.
+    expect(restoreEnv("-d", "keycloak", "restore").PGUSER).to.equal("app");
   });
 });

@@ -36,7 +36,10 @@ export interface PostgresArgs {
   reservedConnections?: number;
   /** Every client and its pool; their sum must fit the budget. @default [] */
   consumers?: ConnectionConsumer[];
-  /** More databases, each owned by its own generated role (e.g. Keycloak's). @default [] */
+  /**
+   * More databases, each owned by its own generated role (e.g. Keycloak's); the backup job dumps them with
+   * the application database. @default []
+   */
   extraDatabases?: { database: string; user: string }[];
   /** Extra initdb arguments, e.g. Synapse's `--encoding=UTF8 --lc-collate=C --lc-ctype=C`. @default "--encoding=UTF8" */
   initdbArgs?: string;
@@ -301,6 +304,7 @@ export class Postgres extends pulumi.ComponentResource {
         serverApp: app,
         image: args.image,
         database: args.database,
+        extraDatabases: extra.map((d) => d.database),
         user: args.user,
         password: this.credentials.ref("password"),
         policy: args.backup,
