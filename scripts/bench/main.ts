@@ -21,7 +21,7 @@ import {
 } from "./manifests";
 import { floorProject, programProject } from "./projects";
 import { BenchResult, Row, Skipped, derived, measured, misses, renderMarkdown } from "./report";
-import { Run, must, run, runMeasured, say, toolchainEnvironment } from "./shell";
+import { Run, must, run, runMeasured, say, benchEnvironment } from "./shell";
 import { median, overheadPercent, ratio } from "./stats";
 
 /** The targets of issue #8. */
@@ -62,7 +62,7 @@ class Bench {
     const state = path.join(tmp, "state");
     fs.mkdirSync(state);
     say(`temporary backend file://${state}`);
-    this.env = toolchainEnvironment(root, {
+    this.env = benchEnvironment(root, {
       PULUMI_BACKEND_URL: `file://${state}`,
       PULUMI_CONFIG_PASSPHRASE: passphrase,
     });

@@ -2,30 +2,18 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { toolchainEnvironment } from "../env";
 
 export function say(text: string): void {
   process.stderr.write(`[bench ${new Date().toTimeString().slice(0, 8)}] ${text}\n`);
 }
 
 /** The environment scripts/env.sh prepares (toolchain, cluster, offline switches), captured once. */
-export function toolchainEnvironment(root: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+export function benchEnvironment(root: string, extra: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env, ...extra };
   // Our own passphrase and backend must win over whatever the caller's shell points at.
   delete base.PULUMI_CONFIG_PASSPHRASE_FILE;
-  const r = spawnSync("bash", ["-c", ". scripts/env.sh && env -0"], {
-    cwd: root,
-    env: base,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error("scripts/env.sh failed: see the output above");
-  return Object.fromEntries(
-    r.stdout
-      .split("\0")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
+  return toolchainEnvironment(root, base);
 }
 
 export interface Run {

@@ -3,26 +3,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { toolchainEnvironment } from "../../scripts/env";
 import { repoRoot } from "../unit/fixtures";
 
 export const root = repoRoot;
 
 /** The environment scripts/env.sh prepares (toolchain, cluster, offline switches), captured once. */
 export function prepareEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const r = spawnSync("bash", ["-c", ". scripts/env.sh && env -0"], {
-    cwd: root,
-    env: { ...process.env, ...extra },
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error("scripts/env.sh failed: see the output above");
-  return Object.fromEntries(
-    r.stdout
-      .split("\0")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
+  return toolchainEnvironment(root, { ...process.env, ...extra });
 }
 
 export interface Run {
