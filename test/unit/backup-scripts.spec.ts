@@ -55,6 +55,35 @@ async function backupCronJob(extraDatabases?: { database: string; user: string }
   return get(await settle(), "CronJob", "db-backup").inputs;
 }
 
+/**
+ * `scripts/postgres/backups.sh --print -n apps <args>` in a sandbox whose kubectl renders `cronJob` as
+ * `kubectl create job --from=cronjob/...` does: its job template, owned by the CronJob.
+ */
+function backupsTool(cronJob: any, s: ReturnType<typeof sandbox>) {
+  const fromCronJob = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: "postgres-restore-x",
+      namespace: "apps",
+      annotations: { "cronjob.kubernetes.io/instantiate": "manual" },
+      ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: "postgres-backup", uid: "u" }],
+    },
+    spec: cronJob.spec.jobTemplate.spec,
+  };
+  const jobJson = path.join(s.dir, "job.json");
+  fs.writeFileSync(jobJson, JSON.stringify(fromCronJob));
+  const script = path.join(repoRoot, "scripts/postgres/backups.sh");
+  return (...args: string[]) =>
+    spawnSync("bash", [script, "--print", "-n", "apps", ...args], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
+    });
+}
+
+/** A kubectl stand-in: `create job` prints $JOB_JSON, `get cronjob` finds it, anything else fails. */
+const kubectlStub = `case "$*" in *"create job"*) cat "$JOB_JSON" ;; *"get cronjob"*) exit 0 ;; *) exit 9 ;; esac`;
+
 describe("PostgreSQL backup and restore scripts", () => {
   let dirs: string[] = [];
   const track = <T extends { dir: string }>(s: T) => (dirs.push(s.dir), s);
@@ -235,30 +264,8 @@ describe("PostgreSQL backup and restore scripts", () => {
 
   it("scripts/postgres/backups.sh builds the restore Job from the CronJob, changing only the command, BACKUP_FILE and retries", async () => {
     const cronJob = await backupCronJob();
-    // What `kubectl create job --from=cronjob/...` renders: the CronJob's job template, owned by the CronJob.
-    const fromCronJob = {
-      apiVersion: "batch/v1",
-      kind: "Job",
-      metadata: {
-        name: "postgres-restore-x",
-        namespace: "apps",
-        annotations: { "cronjob.kubernetes.io/instantiate": "manual" },
-        ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: "postgres-backup", uid: "u" }],
-      },
-      spec: cronJob.spec.jobTemplate.spec,
-    };
-    const s = track(
-      sandbox({
-        kubectl: `case "$*" in *"create job"*) cat "$JOB_JSON" ;; *"get cronjob"*) exit 0 ;; *) exit 9 ;; esac`,
-      }),
-    );
-    const jobJson = path.join(s.dir, "job.json");
-    fs.writeFileSync(jobJson, JSON.stringify(fromCronJob));
-    const script = path.join(repoRoot, "scripts/postgres/backups.sh");
-    const r = spawnSync("bash", [script, "--print", "-n", "apps", "restore", "app-20250102T031700Z.sql.gz"], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
-    });
+    const backups = backupsTool(cronJob, track(sandbox({ kubectl: kubectlStub })));
+    const r = backups("restore", "app-20250102T031700Z.sql.gz");
     expect(r.status, r.stderr).to.equal(0);
     const job = JSON.parse(r.stdout);
     const container = job.spec.template.spec.containers[0];
@@ -279,11 +286,6 @@ describe("PostgreSQL backup and restore scripts", () => {
     expect(omit(container)).to.deep.equal(omit(original.containers[0]));
     expect(container.env.slice(0, -1)).to.deep.equal(original.containers[0].env);
 
-    const backups = (...args: string[]) =>
-      spawnSync("bash", [script, "--print", "-n", "apps", ...args], {
-        encoding: "utf8",
-        env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
-      });
     // A drill into a scratch database: PGDATABASE changes, BACKUP_OF keeps choosing the application's dumps.
     const drill = JSON.parse(backups("--into", "app_drill", "restore").stdout).spec.template.spec
       .containers[0];
@@ -306,30 +308,9 @@ describe("PostgreSQL backup and restore scripts", () => {
 
   it("scripts/postgres/backups.sh -d restores an extra database's dumps, into itself or a drill database", async () => {
     const cronJob = await backupCronJob([{ database: "keycloak", user: "keycloak" }]);
-    const s = track(
-      sandbox({
-        kubectl: `case "$*" in *"create job"*) cat "$JOB_JSON" ;; *"get cronjob"*) exit 0 ;; *) exit 9 ;; esac`,
-      }),
-    );
-    const jobJson = path.join(s.dir, "job.json");
-    fs.writeFileSync(
-      jobJson,
-      JSON.stringify({
-        apiVersion: "batch/v1",
-        kind: "Job",
-        metadata: { name: "x" },
-        spec: cronJob.spec.jobTemplate.spec,
-      }),
-    );
+    const backups = backupsTool(cronJob, track(sandbox({ kubectl: kubectlStub })));
     const restoreEnv = (...args: string[]) => {
-      const r = spawnSync(
-        "bash",
-        [path.join(repoRoot, "scripts/postgres/backups.sh"), "--print", "-n", "apps", ...args],
-        {
-          encoding: "utf8",
-          env: { ...process.env, PATH: `${path.join(s.dir, "bin")}:${process.env.PATH}`, JOB_JSON: jobJson },
-        },
-      );
+      const r = backups(...args);
       expect(r.status, r.stderr).to.equal(0);
       const env = JSON.parse(r.stdout).spec.template.spec.containers[0].env;
       return Object.fromEntries(env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]));
