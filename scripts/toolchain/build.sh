@@ -82,15 +82,25 @@ print_env() {
 
 say "versions: pulumi $PULUMI_VERSION, kubernetes $KUBERNETES_VERSION, random $RANDOM_VERSION, tls $TLS_VERSION"
 
-# The language host is upstream source plus keel's files and patches: its binary is rebuilt when they change
-# (the hash of langhost/*.go and of this script, which patches it, is kept next to it), not only when the
-# version does.
-langhost_source_hash() { cat "$HERE"/langhost/*.go "$HERE/build.sh" | sha256sum | cut -c1-16; }
-langhost_ok() { [[ -x "$LANGHOST_BIN" && "$(cat "$LANGHOST_BIN.source" 2>/dev/null)" == "$(langhost_source_hash)" ]]; }
+# Binaries compiled from keel's own sources (the language host with langhost/*.go, the bridged providers from
+# providers/<name>/*.go) keep the hash of those sources and of this script, which assembles and patches them,
+# next to them (<binary>.source): they are rebuilt when that changes, not only when the version does.
+sources_hash() { cat "$@" "$HERE/build.sh" | sha256sum | cut -c1-16; }
+built_from() { # <binary> <source files...>
+  local bin=$1; shift
+  [[ -x "$bin" && "$(cat "$bin.source" 2>/dev/null)" == "$(sources_hash "$@")" ]]
+}
+mark_built_from() { # <binary> <source files...>
+  local bin=$1; shift
+  sources_hash "$@" >"$bin.source"
+}
+langhost_ok() { built_from "$LANGHOST_BIN" "$HERE"/langhost/*.go; }
+bridged_bin() { printf '%s/pulumi-resource-%s-%s/pulumi-resource-%s' "$TC" "$1" "$2" "$1"; } # <name> <version>
+bridged_ok() { built_from "$(bridged_bin "$1" "$2")" "$HERE/providers/$1"/*.go && plugin_ok "$1" "$2"; }
 
 all_present() {
   [[ -x "$PULUMI_BIN" ]] && langhost_ok &&
-    plugin_ok kubernetes "$KUBERNETES_VERSION" && plugin_ok random "$RANDOM_VERSION" && plugin_ok tls "$TLS_VERSION"
+    plugin_ok kubernetes "$KUBERNETES_VERSION" && bridged_ok random "$RANDOM_VERSION" && bridged_ok tls "$TLS_VERSION"
 }
 
 # Warm path: nothing to build.
@@ -274,7 +284,7 @@ build_langhost() {
   fi
   prepare_module "$key" "$v" "$dir" "$log"
   go_build "$key" "$v" "$dir" . "$LANGHOST_BIN" "$log"
-  langhost_source_hash >"$LANGHOST_BIN.source"
+  mark_built_from "$LANGHOST_BIN" "$HERE"/langhost/*.go
 }
 
 install_plugin() { # <name> <version> <binary>
@@ -311,9 +321,10 @@ build_kubernetes() {
 build_bridged() { # <name> <version>
   local pname=$1 v=$2 name="pulumi-resource-$1" dir log shim
   log="$LOGS/$name-$v.log"
-  local out="$TC/$name-$v/$name"
+  local out sources=("$HERE/providers/$pname"/*.go)
+  out="$(bridged_bin "$pname" "$v")"
   : >"$log"
-  if [[ ! -x "$out" ]]; then
+  if ! built_from "$out" "${sources[@]}"; then
     check_proxy "$pname" "$v"
     dir="$(new_build_dir "$name-$v")"
     shim="$(lib field "$pname" "$v" shim)"
@@ -323,6 +334,7 @@ build_bridged() { # <name> <version>
     printf 'module %s\n\ngo 1.25.11\n' "$shim" >"$dir/shim/go.mod"
     prepare_module "$pname" "$v" "$dir" "$log"
     go_build "$pname" "$v" "$dir" . "$out" "$log"
+    mark_built_from "$out" "${sources[@]}"
   fi
   install_plugin "$pname" "$v" "$out"
 }
@@ -330,8 +342,8 @@ build_bridged() { # <name> <version>
 [[ -x "$PULUMI_BIN" ]] || step "pulumi $PULUMI_VERSION" build_cli
 langhost_ok || step "pulumi-language-nodejs (for CLI $PULUMI_VERSION)" build_langhost
 plugin_ok kubernetes "$KUBERNETES_VERSION" || step "pulumi-resource-kubernetes $KUBERNETES_VERSION" build_kubernetes
-plugin_ok random "$RANDOM_VERSION" || step "pulumi-resource-random $RANDOM_VERSION" build_bridged random "$RANDOM_VERSION"
-plugin_ok tls "$TLS_VERSION" || step "pulumi-resource-tls $TLS_VERSION" build_bridged tls "$TLS_VERSION"
+bridged_ok random "$RANDOM_VERSION" || step "pulumi-resource-random $RANDOM_VERSION" build_bridged random "$RANDOM_VERSION"
+bridged_ok tls "$TLS_VERSION" || step "pulumi-resource-tls $TLS_VERSION" build_bridged tls "$TLS_VERSION"
 
 all_present || die "some binaries are still missing after the build"
 write_env
