@@ -1,4 +1,4 @@
-import { ImageResolver, Probes, ResourceSpec, WorkloadArgs } from "@keel/core";
+import { ImageResolver, IngressTls, Probes, ResourceSpec, WorkloadArgs, sizingProfile } from "@keel/core";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -50,4 +50,20 @@ export function stackConfig(stack: "dev" | "prod"): Record<string, unknown> {
     Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
   return rawFromAllConfig(asPulumiSeesIt);
+}
+
+/**
+ * What every platform component takes, for a small test site: example.org, small sizing, the default image
+ * catalog, the "fast" storage class, nginx ingress with ACME certificates. Fresh objects on every call.
+ */
+export function platformSite() {
+  const ingressTls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
+  return {
+    domain: "example.org",
+    sizing: sizingProfile("small"),
+    images: new ImageResolver(),
+    fastStorageClass: "fast",
+    ingressClass: "nginx",
+    ingressTls,
+  };
 }

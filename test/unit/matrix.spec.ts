@@ -1,4 +1,3 @@
-import { ImageResolver, IngressTls, sizingProfile } from "@keel/core";
 import {
   Matrix,
   MatrixArgs,
@@ -8,19 +7,13 @@ import {
 } from "@keel/matrix";
 import { expect } from "chai";
 import { parse } from "yaml";
+import { platformSite } from "./fixtures";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
-
-const tls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
 
 function matrixArgs(overrides: Partial<MatrixArgs> = {}): MatrixArgs {
   return {
-    domain: "example.org",
-    sizing: sizingProfile("small"),
-    images: new ImageResolver(),
-    fastStorageClass: "fast",
+    ...platformSite(),
     bulkStorageClass: "bulk",
-    ingressClass: "nginx",
-    ingressTls: tls,
     backup: { schedule: "17 3 * * *", retain: 3 },
     calls: {
       livekitUrl: "wss://livekit.example.org",

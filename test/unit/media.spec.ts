@@ -1,20 +1,14 @@
-import { ImageResolver, IngressTls, sizingProfile } from "@keel/core";
 import { Media, MediaArgs, mediaDemand, validateMediaArgs } from "@keel/media";
 import { expect } from "chai";
+import { platformSite } from "./fixtures";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
 
-const tls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
 const apps = ["jellyfin", "prowlarr", "sonarr", "radarr", "lidarr", "qbittorrent", "seerr"];
 
 function mediaArgs(overrides: Partial<MediaArgs> = {}): MediaArgs {
   return {
-    domain: "example.org",
-    sizing: sizingProfile("small"),
-    images: new ImageResolver(),
-    fastStorageClass: "fast",
+    ...platformSite(),
     bulkStorageClass: "bulk",
-    ingressClass: "nginx",
-    ingressTls: tls,
     ...overrides,
   };
 }

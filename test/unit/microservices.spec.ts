@@ -1,4 +1,4 @@
-import { ImageResolver, IngressTls, parseMemory, sizingProfile } from "@keel/core";
+import { parseMemory } from "@keel/core";
 import {
   Microservices,
   MicroservicesArgs,
@@ -6,20 +6,14 @@ import {
   validateMicroservicesArgs,
 } from "@keel/microservices";
 import { expect } from "chai";
+import { platformSite } from "./fixtures";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
-
-const tls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
 
 function args(overrides: Partial<MicroservicesArgs> = {}): MicroservicesArgs {
   return {
-    domain: "example.org",
-    sizing: sizingProfile("small"),
-    images: new ImageResolver(),
-    fastStorageClass: "fast",
+    ...platformSite(),
     bulkStorageClass: "bulk",
     backup: { retain: 4 },
-    ingressClass: "nginx",
-    ingressTls: tls,
     ...overrides,
   };
 }

@@ -1,12 +1,4 @@
-import {
-  ImageResolver,
-  IngressTls,
-  checkCapacity,
-  parseCpu,
-  parseMemory,
-  sizingProfile,
-  totalDemand,
-} from "@keel/core";
+import { ImageResolver, checkCapacity, parseCpu, parseMemory, sizingProfile, totalDemand } from "@keel/core";
 import {
   Monitoring,
   MonitoringArgs,
@@ -28,19 +20,12 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { Recorded, get, installMocks, ofType, podSpecs, settle, unwrap } from "./harness";
-import { repoRoot } from "./fixtures";
+import { platformSite, repoRoot } from "./fixtures";
 import { promqlErrors } from "./promql";
-
-const tls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
 
 function monitoringArgs(overrides: Partial<MonitoringArgs> = {}): MonitoringArgs {
   return {
-    domain: "example.org",
-    sizing: sizingProfile("small"),
-    images: new ImageResolver(),
-    fastStorageClass: "fast",
-    ingressClass: "nginx",
-    ingressTls: tls,
+    ...platformSite(),
     targets: [
       { namespace: "osint", ports: [9187, 9121] },
       { namespace: "matrix", ports: [9000, 9187] },

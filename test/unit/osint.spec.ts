@@ -1,4 +1,4 @@
-import { ImageResolver, IngressTls, checkCapacity, parseMemory, sizingProfile } from "@keel/core";
+import { checkCapacity, parseMemory, sizingProfile } from "@keel/core";
 import {
   Osint,
   OsintArgs,
@@ -10,19 +10,13 @@ import {
 } from "@keel/osint";
 import { expect } from "chai";
 import { parseStackConfig } from "../../program/config";
+import { platformSite } from "./fixtures";
 import { Recorded, get, installMocks, ofType, podSpecs, settle } from "./harness";
-
-const tls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
 
 function osintArgs(overrides: Partial<OsintArgs> = {}): OsintArgs {
   return {
-    domain: "example.org",
-    sizing: sizingProfile("small"),
-    images: new ImageResolver(),
-    fastStorageClass: "fast",
+    ...platformSite(),
     bulkStorageClass: "bulk",
-    ingressClass: "nginx",
-    ingressTls: tls,
     backup: { schedule: "17 3 * * *", retain: 5 },
     ...overrides,
   };

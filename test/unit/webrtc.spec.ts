@@ -1,8 +1,5 @@
 import {
-  ImageResolver,
-  IngressTls,
   NodePortServices,
-  sizingProfile,
   splitPortRange,
   validateNodePortServicesArgs,
   validateWorkloadArgs,
@@ -18,18 +15,11 @@ import {
 import { expect } from "chai";
 import { parse } from "yaml";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
-import { workloadArgs } from "./fixtures";
-
-const tls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
+import { platformSite, workloadArgs } from "./fixtures";
 
 function webrtcArgs(overrides: Partial<WebRtcArgs> = {}): WebRtcArgs {
   return {
-    domain: "example.org",
-    sizing: sizingProfile("small"),
-    images: new ImageResolver(),
-    fastStorageClass: "fast",
-    ingressClass: "nginx",
-    ingressTls: tls,
+    ...platformSite(),
     ...overrides,
   };
 }
