@@ -114,8 +114,20 @@ go_build() {
   say "building $name $ver ($pkg) ... log: $logf"
   mkdir -p "$(dirname "$dest")"
   tmp=$(mktemp "$(dirname "$dest")/.$name.XXXXXX")
-  if ! (cd "$dir" && run_logged "$logf" "$GO" build -mod=mod -p "$buildp" -trimpath -o "$tmp" "$@" "$pkg"); then
+  # The committed go.sum pins every module's hash (the checksum database is not reachable everywhere);
+  # without one, the graph is resolved here and its go.sum kept for committing.
+  local lock=$KEEL_CLUSTER_SCRIPTS/locks/${dir##*/} mode=readonly
+  if [[ -f $lock/go.sum ]]; then
+    cp "$lock/go.sum" "$dir/go.sum"
+  else
+    mode=mod
+    say "no committed lock $lock/go.sum: resolving modules (KEEL_CLUSTER_WRITE_LOCKS=1 writes the lock)"
+  fi
+  if ! (cd "$dir" && run_logged "$logf" "$GO" build -mod="$mode" -p "$buildp" -trimpath -o "$tmp" "$@" "$pkg"); then
     rm -f "$tmp"; exit 1
+  fi
+  if [[ $mode == mod && ${KEEL_CLUSTER_WRITE_LOCKS:-0} == 1 ]]; then
+    mkdir -p "$lock" && cp "$dir/go.sum" "$lock/go.sum" && say "wrote $lock/go.sum (commit it)"
   fi
   chmod 0755 "$tmp"
   mv -f "$tmp" "$dest"
