@@ -48,8 +48,13 @@ describe("the WebRTC platform", () => {
     });
     expect(conf.rtc.port_range_start).to.equal(undefined);
     expect(conf.redis.address).to.equal("redis:6379");
+    // LiveKit 1.13 warns about prometheus_port and maps log_level: only their current forms.
+    expect(conf.prometheus).to.deep.equal({ port: 6789 });
+    expect(conf.logging).to.deep.equal({ level: "info" });
+    expect(conf).to.not.have.any.keys("prometheus_port", "log_level");
     const c = get(res, "Deployment", "webrtc-livekit").inputs.spec.template.spec.containers[0];
     expect(c.args.slice(-2)).to.deep.equal(["--node-ip", "$(NODE_IP)"]);
+    expect(c.ports.find((p: any) => p.name === "metrics").containerPort).to.equal(conf.prometheus.port);
     const env = envOf(c);
     expect(env.NODE_IP).to.deep.equal({ fieldRef: { fieldPath: "status.hostIP" } });
     expect(env.LIVEKIT_KEYS).to.have.nested.property("secretKeyRef.key", "keys");

@@ -9,6 +9,9 @@ import {
 } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
 
+/** Where LiveKit serves Prometheus metrics. */
+export const LIVEKIT_METRICS_PORT = 6789;
+
 /** The non-secret LiveKit settings: how media reaches it and where its routing state lives. */
 export interface LiveKitConfigInput {
   redisAddress: string;
@@ -28,8 +31,9 @@ export interface LiveKitConfigInput {
 export function renderLiveKitConfig(c: LiveKitConfigInput): string {
   return stableYaml({
     port: 7880,
-    prometheus_port: 6789,
-    log_level: "info",
+    // The current forms: 1.13 warns that prometheus_port is deprecated, and marks log_level deprecated too.
+    prometheus: { port: LIVEKIT_METRICS_PORT },
+    logging: { level: "info" },
     redis: { address: c.redisAddress },
     rtc: {
       tcp_port: c.rtcTcpPort,
@@ -110,7 +114,7 @@ export class LiveKit extends pulumi.ComponentResource {
         ports: [
           { name: "http", port: 7880 },
           { name: "rtc-tcp", port: args.config.rtcTcpPort, expose: false },
-          { name: "metrics", port: 6789, expose: false },
+          { name: "metrics", port: LIVEKIT_METRICS_PORT, expose: false },
         ],
         env: {},
         fieldEnv: { NODE_IP: "status.hostIP" },
