@@ -226,6 +226,14 @@ describe("matrix config: haproxy.cfg", () => {
     expect(cfg).to.contain("bind :8405");
   });
 
+  it("silences the stats frontend's log before use-service, which ends the rule list for /metrics", () => {
+    const stats = cfg.split("frontend stats\n")[1].split("\n\n")[0].split("\n");
+    const silent = stats.indexOf("  http-request set-log-level silent");
+    const exporter = stats.indexOf("  http-request use-service prometheus-exporter if { path /metrics }");
+    expect(silent).to.be.greaterThan(-1);
+    expect(exporter).to.be.greaterThan(silent);
+  });
+
   it("has no backend but main for a monolith", () => {
     const mono = renderHaproxyConfig({ counts: monolithWorkerCounts, namespace: "matrix" });
     expect(mono.match(/^backend /gm)).to.have.length(1);
