@@ -112,6 +112,9 @@ describe("conformance: redis-server runs every Redis the program renders", funct
         }
         console.log(`      ${stack}: ${instances.map((i) => i.name).join(", ")}`);
         console.log(
+          `      ${stack}: rewrites: --dir /data → a scratch folder; --port <free> --bind 127.0.0.1 added`,
+        );
+        console.log(
           `      ${stack}: the image pins ${[...new Set(instances.map((i) => i.container.image))]}`,
         );
         for (const i of instances) await start(i);
