@@ -48,11 +48,17 @@ export function find(res: Recorded[], type: string, name: string | RegExp): Reco
 }
 
 /** A file of a rendered ConfigMap (data) or Secret (stringData). */
-export function fileOf(res: Recorded[], type: "ConfigMap" | "Secret", name: string | RegExp, key: string): string {
+export function fileOf(
+  res: Recorded[],
+  type: "ConfigMap" | "Secret",
+  name: string | RegExp,
+  key: string,
+): string {
   const r = find(res, type, name);
   const data = type === "ConfigMap" ? r.inputs.data : (r.inputs.stringData ?? r.inputs.data);
   const text = data?.[key];
-  if (typeof text !== "string") throw new Error(`${type} ${r.name} has no ${key}: ${Object.keys(data ?? {})}`);
+  if (typeof text !== "string")
+    throw new Error(`${type} ${r.name} has no ${key}: ${Object.keys(data ?? {})}`);
   return text;
 }
 
@@ -107,7 +113,12 @@ export class Running {
 }
 
 /** Polls `check` until it returns true; fails with `what` and the program's output after `ms`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 30_000, p?: Running) {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  ms = 30_000,
+  p?: Running,
+) {
   const until = Date.now() + ms;
   for (;;) {
     if (await check()) return;

