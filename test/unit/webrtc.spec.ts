@@ -10,11 +10,13 @@ import {
   WebRtcArgs,
   renderLiveKitConfig,
   renderStunnerdConfig,
+  stunnerdConfigText,
   validateWebRtcArgs,
 } from "@keel/webrtc";
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { Recorded, get, installMocks, ofType, settle } from "./harness";
+import { Recorded, get, installMocks, ofType, settle, unwrap } from "./harness";
 import { platformSite, workloadArgs } from "./fixtures";
 
 function webrtcArgs(overrides: Partial<WebRtcArgs> = {}): WebRtcArgs {
@@ -31,6 +33,19 @@ async function deployWebRtc(overrides: Partial<WebRtcArgs> = {}): Promise<Record
 }
 
 const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+const generatedTurnSecret = "generated-webrtc-turn-secret-secret-Zq8vK2mXw9";
+/** The value of an input the engine received marked secret (it fails for a plain value). */
+function secretValue(input: any): any {
+  expect(input?.[pulumi.runtime.specialSigKey], "not marked secret").to.equal(
+    pulumi.runtime.specialSecretSig,
+  );
+  return input.value;
+}
+/** stunnerd's config file as registered in its Secret (marked secret). */
+const stunnerdConfigFile = (res: Recorded[]): string =>
+  secretValue(get(res, "kubernetes:core/v1:Secret", "webrtc-stunner-stunnerd-config").inputs.stringData)[
+    "stunnerd.conf"
+  ];
 
 describe("the WebRTC platform", () => {
   let res: Recorded[];
@@ -63,7 +78,7 @@ describe("the WebRTC platform", () => {
     expect(keys.map((k) => k.inputs.length).sort()).to.deep.equal([16, 48]);
   });
 
-  it("renders LiveKit's and stunnerd's config deterministically, without secrets", () => {
+  it("renders LiveKit's and stunnerd's config deterministically; no ConfigMap holds a secret", () => {
     const input = {
       redisAddress: "r:6379",
       rtcTcpPort: 30081,
@@ -76,12 +91,15 @@ describe("the WebRTC platform", () => {
       port_range_start: 31000,
       port_range_end: 31010,
     });
-    const stunnerd = renderStunnerdConfig({ realm: "turn.example.org", peerCidrs: ["10.0.0.0/8"] });
+    const stunnerdInput = { realm: "turn.example.org", peerCidrs: ["10.0.0.0/8"] };
+    const stunnerd = renderStunnerdConfig(stunnerdInput, "s3cret");
+    expect(stunnerd).to.equal(renderStunnerdConfig({ ...stunnerdInput }, "s3cret"));
     const parsed = parse(stunnerd);
+    // stunnerd never expands variables in auth.credentials: the secret itself must be written in.
     expect(parsed.auth).to.deep.equal({
       type: "ephemeral",
       realm: "turn.example.org",
-      credentials: { secret: "$STUNNER_SHARED_SECRET" },
+      credentials: { secret: "s3cret" },
     });
     expect(parsed.listeners[0]).to.deep.include({
       protocol: "TURN-UDP",
@@ -90,6 +108,27 @@ describe("the WebRTC platform", () => {
     });
     for (const cm of ofType(res, "ConfigMap"))
       expect(JSON.stringify(cm.inputs.data)).not.to.contain("generated-");
+  });
+
+  it("gives stunnerd the real TURN secret in a config file from a Secret, marked secret, never in a ConfigMap or env", async () => {
+    const text = await unwrap(stunnerdConfigText({ realm: "r", peerCidrs: [] }, "plain-input"));
+    expect(text.secret).to.equal(true);
+    expect(parse(text.value).auth.credentials).to.deep.equal({ secret: "plain-input" });
+    const secret = get(res, "kubernetes:core/v1:Secret", "webrtc-stunner-stunnerd-config").inputs;
+    expect(secret.metadata.name).to.equal("stunnerd-config");
+    expect(parse(stunnerdConfigFile(res)).auth.credentials).to.deep.equal({
+      secret: generatedTurnSecret,
+    });
+    const pod = get(res, "Deployment", "webrtc-stunner-stunnerd").inputs.spec.template.spec;
+    expect(pod.volumes).to.deep.include({ name: "config", secret: { secretName: "stunnerd-config" } });
+    expect(pod.containers[0].volumeMounts).to.deep.include({
+      name: "config",
+      mountPath: "/etc/stunnerd",
+      readOnly: true,
+    });
+    expect(JSON.stringify(pod.containers[0].env)).not.to.contain("SECRET");
+    const everything = JSON.stringify(res.map((r) => r.inputs));
+    expect(everything).not.to.contain("$STUNNER_SHARED_SECRET");
   });
 
   it("exposes LiveKit's RTC ports as it advertises them: NodePort, port = targetPort = nodePort, ≤ 250 per Service", async () => {
@@ -150,7 +189,8 @@ describe("the WebRTC platform", () => {
     expect(cr("UDPRoute")[0].inputs.spec.rules[0].backendRefs[0].name).to.equal("livekit");
     const stunnerd = get(res, "Deployment", "webrtc-stunner-stunnerd").inputs.spec.template.spec
       .containers[0];
-    expect(stunnerd.args).to.deep.equal(["-w", "-c", "/etc/stunnerd/stunnerd.conf"]);
+    // A bare path would be read as a config-discovery server address: stunnerd needs a file:// URI.
+    expect(stunnerd.args).to.deep.equal(["-w", "-c", "file:///etc/stunnerd/stunnerd.conf"]);
     expect(envOf(stunnerd).STUNNER_ADDR).to.deep.equal({ fieldRef: { fieldPath: "status.podIP" } });
     const lb = get(res, "Service", "webrtc-stunner-turn").inputs;
     expect(lb.spec.type).to.equal("LoadBalancer");
@@ -210,10 +250,8 @@ describe("the WebRTC platform", () => {
       (s) => s.inputs.metadata.name === "turn-shared-secret",
     );
     expect(secrets.map((s) => s.inputs.metadata.namespace).sort()).to.deep.equal(["turn", "webrtc"]);
-    for (const s of secrets)
-      expect(JSON.stringify(s.inputs.stringData)).to.contain(
-        "generated-webrtc-turn-secret-secret-Zq8vK2mXw9",
-      );
+    for (const s of secrets) expect(JSON.stringify(s.inputs.stringData)).to.contain(generatedTurnSecret);
+    expect(stunnerdConfigFile(res)).to.contain(generatedTurnSecret);
   });
 
   it("leaves coturn and its privileged namespace out when switched off", async () => {

@@ -19,16 +19,28 @@ export interface StunnerdConfigInput {
   peerCidrs: string[];
 }
 
+/** Where stunnerd reads its config: a Secret volume, watched (`-w`) so a rotated secret applies without a restart. */
+export const stunnerdConfigDir = "/etc/stunnerd";
+export const stunnerdConfigFile = "stunnerd.conf";
+
 /**
- * stunnerd's static configuration for standalone mode (no operator), as deterministic YAML. Ephemeral
- * (TURN REST) authentication with the shared TURN secret; the secret and the pod address are environment
- * references stunnerd expands at start, so the ConfigMap holds no credential.
+ * stunnerd's command line. `-c` takes a config origin: anything but a `file://` URI is a config-discovery
+ * server address (stunnerd 1.2.1, pkg/config/client/util.go getURI), so a bare path leaves it without listeners.
  */
-export function renderStunnerdConfig(c: StunnerdConfigInput): string {
+export const stunnerdArgs = ["-w", "-c", `file://${stunnerdConfigDir}/${stunnerdConfigFile}`];
+
+/**
+ * stunnerd's static configuration for standalone mode (no operator), as deterministic YAML, with ephemeral
+ * (TURN REST) authentication. The shared secret is written in: stunnerd expands `$VARS` in its config but
+ * then restores `auth.credentials` as written (pkg/config/client/config.go ParseConfig), so a `$VAR` there
+ * would itself be the secret. The text is therefore a credential and lives only in a Secret. The pod address
+ * (`$STUNNER_ADDR`, the relay address; the listener binds every address) is expanded at start.
+ */
+export function renderStunnerdConfig(c: StunnerdConfigInput, sharedSecret: string): string {
   return stableYaml({
     version: "v1",
     admin: { name: "stunnerd", loglevel: "all:INFO", healthcheck_endpoint: "http://:8086" },
-    auth: { type: "ephemeral", realm: c.realm, credentials: { secret: "$STUNNER_SHARED_SECRET" } },
+    auth: { type: "ephemeral", realm: c.realm, credentials: { secret: sharedSecret } },
     listeners: [
       {
         name: `webrtc/${turnListener.name}`,
@@ -42,6 +54,14 @@ export function renderStunnerdConfig(c: StunnerdConfigInput): string {
   });
 }
 
+/** The rendered config as a secret output, whatever the secret's input was: the text carries the TURN secret. */
+export function stunnerdConfigText(
+  c: StunnerdConfigInput,
+  sharedSecret: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi.secret(pulumi.output(sharedSecret).apply((secret) => renderStunnerdConfig(c, secret)));
+}
+
 export interface StunnerArgs {
   namespace: pulumi.Input<string>;
   partOf: string;
@@ -51,6 +71,8 @@ export interface StunnerArgs {
   config: StunnerdConfigInput;
   /** The shared TURN secret (key `secret`) in this namespace; also the GatewayConfig's authRef. */
   sharedSecret: SecretKeyRef;
+  /** The same secret's value (a secret output), written into stunnerd's config Secret. */
+  sharedSecretValue: pulumi.Input<string>;
   /** The LiveKit Service the UDPRoute sends media to. */
   livekitService: pulumi.Input<string>;
   /** Create the cluster-scoped GatewayClass. */
@@ -137,7 +159,15 @@ export class Stunner extends pulumi.ComponentResource {
       crdOpts,
     );
 
-    const config = renderStunnerdConfig(args.config);
+    const configSecret = new k8s.core.v1.Secret(
+      `${name}-stunnerd-config`,
+      {
+        metadata: { name: "stunnerd-config", namespace: args.namespace, labels },
+        type: "Opaque",
+        stringData: { [stunnerdConfigFile]: stunnerdConfigText(args.config, args.sharedSecretValue) },
+      },
+      { parent: this, additionalSecretOutputs: ["stringData", "data"] },
+    );
     const health = (path: string) => ({ http: { path, port: 8086 } });
     new Workload(
       `${name}-stunnerd`,
@@ -147,7 +177,7 @@ export class Stunner extends pulumi.ComponentResource {
         partOf: args.partOf,
         image: args.image,
         command: ["stunnerd"],
-        args: ["-w", "-c", "/etc/stunnerd/stunnerd.conf"],
+        args: stunnerdArgs,
         replicas: args.replicas,
         resources: args.resources,
         bootSeconds: 10,
@@ -161,8 +191,9 @@ export class Stunner extends pulumi.ComponentResource {
           { name: "health", port: 8086, expose: false },
         ],
         fieldEnv: { STUNNER_ADDR: "status.podIP" },
-        secretEnv: { STUNNER_SHARED_SECRET: args.sharedSecret },
-        configFiles: [{ name: "config", mountPath: "/etc/stunnerd", files: { "stunnerd.conf": config } }],
+        secretFiles: [
+          { name: "config", mountPath: stunnerdConfigDir, secretName: configSecret.metadata.name },
+        ],
         terminationGracePeriodSeconds: 60,
         allowFrom: [{ cidr: "0.0.0.0/0" }],
         egressTo: [{ app: "livekit" }, ...args.config.peerCidrs.map((cidr): NetworkPeer => ({ cidr }))],

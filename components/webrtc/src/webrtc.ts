@@ -203,6 +203,7 @@ export class WebRtc extends pulumi.ComponentResource {
         replicas: p.stunnerd,
         config: { realm, peerCidrs: s.stunnerPeerCidrs },
         sharedSecret: turnSecret.ref("secret"),
+        sharedSecretValue: turnSecret.values.secret,
         livekitService: livekit.serviceName,
         gatewayClassName: `stunner-${name}`,
         crds,
