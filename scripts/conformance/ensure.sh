@@ -3,8 +3,9 @@
 # scripts/conformance/ensure.sh <program>: installs (once, into ${KEEL_CACHE:-~/.cache/keel}/conformance) the
 # real program the conformance suite runs and prints, as its last line, the path to run it by. Progress goes to
 # stderr. Programs: Go modules at the images' versions (stunnerd, livekit-server, promtool, alertmanager,
-# amtool, blackbox_exporter) and Debian packages (haproxy, coturn, pgbouncer, redis-server, rabbitmq-server,
-# clamd, nginx). A Debian program's path is a wrapper in <root>/wrapped/, beside the package's other programs.
+# amtool, blackbox_exporter), Debian packages (haproxy, coturn, pgbouncer, redis-server, rabbitmq-server,
+# clamd, nginx) and Synapse from PyPI (synapse: the path is its venv's python). A Debian program's path is a
+# wrapper in <root>/wrapped/, beside the package's other programs.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
@@ -32,6 +33,48 @@ debian_tool() {
   echo "$root/wrapped/$program"
 }
 
+# synapse_venv: matrix-synapse[postgres] at the image's version (components/core/src/images.ts) in a venv
+# under $CONF/synapse-<version>; prints its python. psycopg2 is compiled against the pinned PostgreSQL
+# client's libpq (scripts/postgres/ensure.sh), as the image compiles it against Debian's; where that client
+# has no pg_config, psycopg2-binary (the same module, libpq bundled) stands in.
+synapse_venv() {
+  local version dir pg pg_config="" libdir
+  version=$(sed -nE 's/^ *synapse: \{ repository: "[^"]*", tag: "v([0-9.]+)" \},$/\1/p' \
+    "$HERE/../../components/core/src/images.ts")
+  [[ -n $version ]] || die "no synapse pin (tag vX.Y.Z) found in components/core/src/images.ts"
+  dir=$CONF/synapse-$version
+  # psycopg2 links to the PostgreSQL cache's libpq: a venv that no longer imports it is installed again.
+  if [[ ! -f $dir/.installed ]] || ! "$dir/bin/python" -c 'import synapse, psycopg2' 2>/dev/null; then
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+      die "Synapse $version needs Python >= 3.10; python3 is $(python3 --version 2>&1)"
+    pg=$(bash "$HERE/../postgres/ensure.sh") || die "scripts/postgres/ensure.sh failed (psycopg2 needs libpq)"
+    eval "$pg"
+    [[ -x $PG_CLIENT_BIN/pg_config ]] && pg_config=$PG_CLIENT_BIN/pg_config
+    rm -rf "$dir" && mkdir -p "$CONF/logs"
+    say "installing matrix-synapse[postgres]==$version from PyPI into $dir (log: $CONF/logs/synapse-$version.log)"
+    python3 -m venv "$dir"
+    local log=$CONF/logs/synapse-$version.log
+    "$dir/bin/python" -m pip install --quiet --upgrade pip >"$log" 2>&1 || die "pip upgrade failed: $(last_line "$log")"
+    if [[ -n $pg_config ]]; then
+      libdir=$("$pg_config" --libdir)
+      say "compiling psycopg2 against libpq $("$pg_config" --version) ($pg_config)"
+      PATH=$(dirname "$pg_config"):$PATH LDFLAGS="-Wl,-rpath,$libdir" nice "$dir/bin/python" -m pip install \
+        --no-binary psycopg2 "matrix-synapse[postgres]==$version" >>"$log" 2>&1 ||
+        die "pip install matrix-synapse[postgres]==$version failed: $(last_line "$log")"
+    else
+      say "no pg_config beside the PostgreSQL client: psycopg2-binary instead of compiling psycopg2"
+      nice "$dir/bin/python" -m pip install "matrix-synapse==$version" psycopg2-binary >>"$log" 2>&1 ||
+        die "pip install matrix-synapse==$version psycopg2-binary failed: $(last_line "$log")"
+    fi
+    "$dir/bin/python" -c 'import synapse, psycopg2; print(synapse.__version__, psycopg2.__version__)' >>"$log" 2>&1 ||
+      die "Synapse's venv does not import synapse and psycopg2: $(last_line "$log")"
+    # Dependencies are resolved at install time (no lock file ships with the wheel): keep what was chosen.
+    "$dir/bin/python" -m pip freeze >"$dir/requirements.freeze"
+    touch "$dir/.installed"
+  fi
+  echo "$dir/bin/python"
+}
+
 mkdir -p "$CONF"
 exec 9>"$CONF/.lock"
 flock 9
@@ -49,5 +92,6 @@ case ${1:-} in
   rabbitmq-server) debian_tool rabbitmq rabbitmq-server rabbitmq-server ;;
   clamd) debian_tool clamav clamd clamav-daemon clamdscan ;;
   nginx) debian_tool nginx nginx nginx-light ;;
+  synapse) synapse_venv ;;
   *) die "usage: scripts/conformance/ensure.sh PROGRAM (one of the cases in this script)" ;;
 esac

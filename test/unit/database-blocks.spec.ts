@@ -80,19 +80,57 @@ describe("PgBouncer", () => {
 describe("PostgreSQL publication for a logical replica", () => {
   beforeEach(() => installMocks());
 
-  it("creates a replication role readable on future tables and a publication of all tables", () => {
-    const sql = publicationInitScript({
+  const script = () =>
+    publicationInitScript({
       name: "synapse_li",
       user: "li_replicator",
       database: "synapse",
       owner: "synapse",
     });
-    expect(sql).to.contain("CREATE ROLE li_replicator WITH REPLICATION LOGIN PASSWORD :'pw';");
+
+  it("creates a replication role readable on future tables and a publication of all tables", () => {
+    const sql = script();
+    expect(sql).to.contain("ALTER ROLE li_replicator WITH REPLICATION LOGIN PASSWORD :'pw';");
     expect(sql).to.contain(
       "ALTER DEFAULT PRIVILEGES FOR ROLE synapse IN SCHEMA public GRANT SELECT ON TABLES TO li_replicator;",
     );
-    expect(sql).to.contain("CREATE PUBLICATION synapse_li FOR ALL TABLES;");
+    expect(sql).to.match(
+      /^SELECT 'CREATE PUBLICATION synapse_li FOR ALL TABLES' WHERE NOT EXISTS .*\\gexec$/m,
+    );
     expect(sql).not.to.match(/PASSWORD '[^:]/);
+  });
+
+  it("can run again on an existing database: the role and the publication are created only when missing", () => {
+    const sql = script();
+    expect(sql).to.match(
+      /^SELECT 'CREATE ROLE li_replicator' WHERE NOT EXISTS \(.*rolname = 'li_replicator'\) \\gexec$/m,
+    );
+    expect(sql).not.to.match(/^CREATE (ROLE|PUBLICATION) /m);
+    expect(sql).to.match(/^DROP EVENT TRIGGER IF EXISTS keel_replica_identity;$/m);
+    expect(sql).to.match(
+      /^CREATE OR REPLACE FUNCTION public\.keel_replica_identity\(\) RETURNS event_trigger$/m,
+    );
+  });
+
+  it("keeps every table replicable, now and after later DDL: FULL without a key, DEFAULT with a primary key", () => {
+    const sql = script();
+    // Later: an event trigger at the end of each DDL that creates or alters a table.
+    expect(sql).to.match(
+      /CREATE EVENT TRIGGER keel_replica_identity ON ddl_command_end\s+WHEN TAG IN \('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE'\)\s+EXECUTE FUNCTION public\.keel_replica_identity\(\);/,
+    );
+    expect(sql).to.contain("FROM pg_event_trigger_ddl_commands() WHERE object_type = 'table'");
+    // Now: every user table whose identity is not the wanted one, before the publication exists.
+    const sweep = sql.indexOf("SELECT format('ALTER TABLE %s REPLICA IDENTITY %s', c.oid::regclass");
+    expect(sweep).to.be.greaterThan(0);
+    expect(sweep).to.be.lessThan(sql.indexOf("CREATE PUBLICATION"));
+    // Wanted: untouched with a live identity index; DEFAULT once a primary key exists; else FULL.
+    const wanted = sql.slice(sql.indexOf("keel_replica_identity_wanted(rel oid)"), sql.indexOf("$$;"));
+    expect(wanted).to.contain("WHEN c.relkind NOT IN ('r', 'p') OR c.relpersistence <> 'p' THEN NULL");
+    expect(wanted).to.match(/WHEN c\.relreplident = 'i' AND EXISTS \(.*i\.indisreplident\) THEN NULL/);
+    expect(wanted).to.match(
+      /i\.indisprimary\)\s+THEN CASE WHEN c\.relreplident = 'd' THEN NULL ELSE 'DEFAULT' END/,
+    );
+    expect(wanted).to.match(/WHEN c\.relreplident = 'f' THEN NULL\s+ELSE 'FULL' END/);
   });
 
   it("turns on wal_level=logical and passes the replication password only from the Secret", async () => {

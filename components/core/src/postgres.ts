@@ -45,8 +45,10 @@ export interface PostgresArgs {
   initdbArgs?: string;
   /**
    * Publish every table for logical replication (e.g. to a lawful-intercept replica): sets
-   * `wal_level=logical` and creates a REPLICATION role that may read the database's tables. DDL and sequences
-   * are not replicated by PostgreSQL; the subscriber must apply schema changes and copy sequences itself.
+   * `wal_level=logical` and creates a REPLICATION role that may read the database's tables. Every table
+   * without a primary key gets REPLICA IDENTITY FULL, now and when created later (see publicationInitScript).
+   * DDL and sequences are not replicated by PostgreSQL; the subscriber must apply schema changes and copy
+   * sequences itself.
    * @default undefined
    */
   publication?: { name: string; user: string };
@@ -82,8 +84,57 @@ export function extraDatabasesInitScript(databases: { database: string; user: st
 }
 
 /**
- * The init script that creates the replication role and a publication of all tables; tables created later
- * (by the application's migrations) are in the publication and readable by the role through default
+ * Keeps every table replicable: REPLICA IDENTITY FULL (the whole old row identifies it) for a table with no
+ * primary key and no identity index, DEFAULT (the primary key) for one that has a primary key but FULL or
+ * NOTHING, untouched otherwise (a table with its key, USING INDEX with the index there, FULL without a key).
+ * Applied to the tables there now, and by an event trigger at the end of every CREATE TABLE (AS), SELECT INTO
+ * and ALTER TABLE, in the DDL's transaction and as the role issuing it (the table's owner or the superuser).
+ * A table created without a key and keyed by a later ALTER TABLE (as pg_dump-style schemas such as Synapse's
+ * do) thus ends with DEFAULT, not FULL's larger WAL. The functions live in `public` so that the LI replica's
+ * schema copy (pg_dump of main, whose resync drops and recreates `public`) carries and replaces them.
+ */
+const replicaIdentitySql = [
+  "CREATE OR REPLACE FUNCTION public.keel_replica_identity_wanted(rel oid) RETURNS text",
+  "LANGUAGE sql STABLE SET search_path = pg_catalog AS $$",
+  "  SELECT CASE",
+  "    WHEN c.relkind NOT IN ('r', 'p') OR c.relpersistence <> 'p' THEN NULL",
+  "    WHEN c.relreplident = 'i' AND EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) THEN NULL",
+  "    WHEN EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)",
+  "      THEN CASE WHEN c.relreplident = 'd' THEN NULL ELSE 'DEFAULT' END",
+  "    WHEN c.relreplident = 'f' THEN NULL",
+  "    ELSE 'FULL' END",
+  "  FROM pg_class c WHERE c.oid = rel",
+  "$$;",
+  "CREATE OR REPLACE FUNCTION public.keel_replica_identity() RETURNS event_trigger",
+  "LANGUAGE plpgsql SET search_path = pg_catalog AS $$",
+  "DECLARE rel oid; wanted text;",
+  "BEGIN",
+  "  FOR rel IN SELECT DISTINCT objid FROM pg_event_trigger_ddl_commands() WHERE object_type = 'table' LOOP",
+  "    wanted := public.keel_replica_identity_wanted(rel);",
+  "    IF wanted IS NOT NULL THEN",
+  "      EXECUTE format('ALTER TABLE %s REPLICA IDENTITY %s', rel::regclass, wanted);",
+  "    END IF;",
+  "  END LOOP;",
+  "END",
+  "$$;",
+  "DROP EVENT TRIGGER IF EXISTS keel_replica_identity;",
+  "CREATE EVENT TRIGGER keel_replica_identity ON ddl_command_end",
+  "  WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE')",
+  "  EXECUTE FUNCTION public.keel_replica_identity();",
+  "SELECT format('ALTER TABLE %s REPLICA IDENTITY %s', c.oid::regclass, public.keel_replica_identity_wanted(c.oid))",
+  "  FROM pg_class c WHERE c.oid >= 16384",
+  "  AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)",
+  "  AND public.keel_replica_identity_wanted(c.oid) IS NOT NULL \\gexec",
+];
+
+/**
+ * The init script that creates the replication role, a publication of all tables and what keeps every
+ * published table replicable. A publication that publishes updates and deletes refuses them on any table
+ * without a replica identity (`cannot delete from table ... because it does not have a replica identity and
+ * publishes deletes`), and most of Synapse's tables have no primary key; its upgrades add more. So each table
+ * without a key gets REPLICA IDENTITY FULL, now and whenever DDL creates or alters one (replicaIdentitySql).
+ * The script is idempotent: run again as the superuser (`kubectl exec` into the server) it converges an
+ * existing database to the same state. Tables created later are readable by the role through default
  * privileges.
  */
 export function publicationInitScript(p: {
@@ -96,13 +147,16 @@ export function publicationInitScript(p: {
     "#!/bin/bash",
     "set -euo pipefail",
     `psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -v pw="$${passwordEnv(p.user)}" <<'SQL'`,
-    `CREATE ROLE ${p.user} WITH REPLICATION LOGIN PASSWORD :'pw';`,
+    "SET client_min_messages = warning;",
+    `SELECT 'CREATE ROLE ${p.user}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${p.user}') \\gexec`,
+    `ALTER ROLE ${p.user} WITH REPLICATION LOGIN PASSWORD :'pw';`,
     `GRANT CONNECT ON DATABASE ${p.database} TO ${p.user};`,
     `GRANT USAGE ON SCHEMA public TO ${p.user};`,
     `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${p.user};`,
     `ALTER DEFAULT PRIVILEGES FOR ROLE ${p.owner} IN SCHEMA public GRANT SELECT ON TABLES TO ${p.user};`,
     `ALTER DEFAULT PRIVILEGES FOR ROLE ${p.owner} IN SCHEMA public GRANT SELECT ON SEQUENCES TO ${p.user};`,
-    `CREATE PUBLICATION ${p.name} FOR ALL TABLES;`,
+    ...replicaIdentitySql,
+    `SELECT 'CREATE PUBLICATION ${p.name} FOR ALL TABLES' WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = '${p.name}') \\gexec`,
     "SQL",
     "",
   ].join("\n");
