@@ -18,6 +18,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 debian_tool() {
   local name=$1 program=$2
   shift 2
+  exec 8>"$CONF/.lock-apt"
+  flock 8
   conf_apt_update
   local version root
   version=$(debian_version "$1")
@@ -75,8 +77,10 @@ synapse_venv() {
   echo "$dir/bin/python"
 }
 
+# One lock per program (a warm lookup never waits for another program's build); the Debian programs share
+# the private apt state and its download folder, so they also hold the apt lock.
 mkdir -p "$CONF"
-exec 9>"$CONF/.lock"
+exec 9>"$CONF/.lock-${1:-none}"
 flock 9
 case ${1:-} in
   stunnerd) go_main stunnerd "$STUNNERD_MODULE" "$STUNNERD_VERSION" "$STUNNERD_SUM" cmd/stunnerd ;;
