@@ -100,6 +100,11 @@ describe("monitoring: alert rules", () => {
       'kube_cronjob_annotations{annotation_keel_dev_backup_of!=""}',
     );
     expect(byName("BackupTooOld").expr).to.match(/kube_cronjob_status_last_successful_time.*> 26 \* 3600$/);
+    // A backup CronJob that never succeeded has no last successful time: it counts from its creation.
+    expect(byName("BackupTooOld").expr).to.contain(
+      "(time() - (kube_cronjob_status_last_successful_time or kube_cronjob_created))",
+    );
+    expect(byName("BackupTooOld").annotations.description).to.contain("has not succeeded for");
     expect(byName("ContainerCpuThrottled").expr).to.match(
       /container_cpu_cfs_throttled_periods_total.*> 0\.25$/,
     );

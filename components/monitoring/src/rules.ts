@@ -286,11 +286,13 @@ export function alertGroups(t: ResolvedAlertThresholds): AlertGroup[] {
         },
         {
           alert: "BackupTooOld",
-          expr: `(time() - kube_cronjob_status_last_successful_time) * on (namespace, cronjob) group_left () max by (namespace, cronjob) (kube_cronjob_annotations{${backupOf}!=""}) > ${t.backupMaxAgeHours} * 3600`,
+          // kube-state-metrics exports no last successful time before a CronJob's first success: a backup that
+          // never succeeded is as old as its CronJob.
+          expr: `(time() - (kube_cronjob_status_last_successful_time or kube_cronjob_created)) * on (namespace, cronjob) group_left () max by (namespace, cronjob) (kube_cronjob_annotations{${backupOf}!=""}) > ${t.backupMaxAgeHours} * 3600`,
           for: "0m",
           severity: "critical",
           summary: "No recent successful backup",
-          description: `Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} last succeeded {{ $value | humanizeDuration }} ago (alert above ${t.backupMaxAgeHours} hours).`,
+          description: `Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded for {{ $value | humanizeDuration }} (alert above ${t.backupMaxAgeHours} hours).`,
         },
       ],
     },
