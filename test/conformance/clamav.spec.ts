@@ -13,6 +13,7 @@ import {
   freePort,
   renderStack,
   scratchDir,
+  unprivileged,
   versionOf,
   waitFor,
 } from "./harness";
@@ -91,12 +92,6 @@ function bytesOf(size: string): number {
   return Number(m[1]) * { "": 1, K: 1024, M: 1024 ** 2 }[m[2] as "" | "K" | "M"];
 }
 
-/** As root, run in a user namespace as nobody: clamd then runs unprivileged, as in the pod (uid 100). */
-function unprivileged(cmd: string, args: string[]): [string, string[]] {
-  if (process.getuid?.() !== 0) return [cmd, args];
-  return ["unshare", ["--user", "--map-user=65534", "--map-group=65534", "--", cmd, ...args]];
-}
-
 /** Imports the rendered scan worker (its main() is guarded) and scans with its instream_scan. */
 const scanDriver = String.raw`
 import importlib.util, json, sys
@@ -157,7 +152,7 @@ class Clamd {
     fs.writeFileSync(path.join(this.dir, "av_scan_worker.py"), this.r.worker);
   }
 
-  /** As the run script starts it: `clamd --config-file=<conf> --foreground`. */
+  /** As the run script starts it, `clamd --config-file=<conf> --foreground`; unprivileged like the pod. */
   start(): void {
     const [cmd, args] = unprivileged(this.clamd, [`--config-file=${this.confPath}`, "--foreground"]);
     this.proc = new Running(cmd, args);

@@ -21,6 +21,7 @@ import {
   fileOf,
   find,
   freePort,
+  httpRequest,
   renderStack,
   scratchDir,
   versionOf,
@@ -34,34 +35,10 @@ import {
  * (printed in the output); everything else is the rendered file.
  */
 
-interface Answer {
-  status: number;
-  backend?: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One request on a connection of its own (HAProxy logs a stream when it ends). */
-function request(port: number, method: string, urlPath: string, headers: Record<string, string> = {}) {
-  return new Promise<Answer>((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port, method, path: urlPath, headers, agent: false },
-      (res) => {
-        let body = "";
-        res.on("data", (c) => (body += c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            backend: res.headers["x-backend"] as string | undefined,
-            headers: res.headers,
-            body,
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
+/** One request on a connection of its own (HAProxy logs a stream when it ends); `backend` answered it. */
+async function request(port: number, method: string, urlPath: string, headers: Record<string, string> = {}) {
+  const r = await httpRequest(port, urlPath, { method, headers, agent: false });
+  return { ...r, backend: r.headers["x-backend"] as string | undefined };
 }
 
 /** A Synapse stand-in: 200 on /health, else its backend name and the balancing headers HAProxy set. */

@@ -1,10 +1,13 @@
+import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../program/config";
 import { deploy } from "../../program/deploy";
+import { asPostgresUser } from "../e2e/postgres";
 import { stackConfig } from "../unit/fixtures";
 import { Recorded, installMocks, settle } from "../unit/harness";
 
@@ -47,7 +50,7 @@ export function find(res: Recorded[], type: string, name: string | RegExp): Reco
   return r;
 }
 
-/** A file of a rendered ConfigMap (data) or Secret (stringData). */
+/** A file of a rendered ConfigMap or Secret (what `dataOf` gives). */
 export function fileOf(
   res: Recorded[],
   type: "ConfigMap" | "Secret",
@@ -55,11 +58,129 @@ export function fileOf(
   key: string,
 ): string {
   const r = find(res, type, name);
-  const data = type === "ConfigMap" ? r.inputs.data : (r.inputs.stringData ?? r.inputs.data);
+  const data = dataOf(r);
   const text = data?.[key];
   if (typeof text !== "string")
     throw new Error(`${type} ${r.name} has no ${key}: ${Object.keys(data ?? {})}`);
   return text;
+}
+
+/**
+ * A value as the program gave it, without Pulumi's secret envelope (`{[specialSigKey]: specialSecretSig,
+ * value}`), which the mocks keep on secret inputs such as a generated Secret's `stringData`.
+ */
+export function unsecret(v: any): any {
+  return v?.[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? unsecret(v.value) : v;
+}
+
+/** The ConfigMap or Secret of a Kubernetes name and namespace, as a pod's volume or env names it. */
+export function objectIn(
+  res: Recorded[],
+  kind: "ConfigMap" | "Secret",
+  namespace: string,
+  name: string,
+): Recorded {
+  const r = res.find(
+    (x) =>
+      x.type === `kubernetes:core/v1:${kind}` &&
+      x.inputs.metadata?.name === name &&
+      x.inputs.metadata?.namespace === namespace,
+  );
+  if (!r) throw new Error(`no ${kind} ${namespace}/${name}`);
+  return r;
+}
+
+/**
+ * The keys and values of a rendered ConfigMap (`data`) or Secret as a pod sees them: a Secret's `stringData`
+ * over its base64-decoded `data`, with the secret envelope taken off (whole or per value).
+ */
+export function dataOf(r: Recorded): Record<string, string> {
+  if (!r.type.endsWith(":Secret")) return r.inputs.data;
+  const entries = (v: any): [string, any][] => Object.entries(unsecret(v) ?? {});
+  return Object.fromEntries([
+    ...entries(r.inputs.data).map(([k, v]) => [k, Buffer.from(unsecret(v), "base64").toString("utf8")]),
+    ...entries(r.inputs.stringData).map(([k, v]) => [k, unsecret(v)]),
+  ]);
+}
+
+/**
+ * A container's env as the kubelet resolves it: values, and Secret and ConfigMap keys of `namespace`;
+ * `fields` stands in for the downward API (fieldRef paths such as "status.hostIP"). Anything else fails.
+ */
+export function containerEnv(
+  res: Recorded[],
+  namespace: string,
+  container: any,
+  fields: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    const from = e.valueFrom;
+    const ref = from?.secretKeyRef ?? from?.configMapKeyRef;
+    const field = from?.fieldRef?.fieldPath;
+    const value = ref
+      ? dataOf(objectIn(res, from.secretKeyRef ? "Secret" : "ConfigMap", namespace, ref.name))[ref.key]
+      : field !== undefined && Object.hasOwn(fields, field)
+        ? fields[field]
+        : e.value;
+    if (typeof value !== "string")
+      throw new Error(`env ${e.name}: source not resolved here: ${JSON.stringify(from ?? e.value)}`);
+    env[e.name] = value;
+  }
+  return env;
+}
+
+/** The kubelet's expansion of `$(VAR)` in command and args (`$$` escapes; an unknown VAR stays as it is). */
+export function expand(arg: string, env: Record<string, string>): string {
+  return arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) =>
+    m === "$$" ? "$" : Object.hasOwn(env, name) ? env[name] : m,
+  );
+}
+
+/**
+ * As root, a command run as `nobody` (uid/gid 65534) in a user namespace, so that a server runs
+ * unprivileged as in its pod (and one that refuses root starts); files keep their real owner. As any other
+ * user, the command as it is. The same helper as test/e2e/postgres.ts's asPostgresUser.
+ */
+export const unprivileged: (cmd: string, args: string[]) => [string, string[]] = asPostgresUser;
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface HttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** "user:password" for basic authentication. */
+  auth?: string;
+  /** A request body (sent as given). */
+  body?: string;
+  /** Fail when the socket is idle this long; without it, no limit. */
+  timeout?: number;
+  /** `false`: a connection of its own (no keep-alive agent). */
+  agent?: false;
+}
+
+/** One HTTP request to 127.0.0.1 (GET unless told), answered with its status, headers and body. */
+export function httpRequest(port: number, urlPath: string, opts: HttpOptions = {}): Promise<HttpAnswer> {
+  const { method = "GET", headers, auth, body, timeout, agent } = opts;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, method, path: urlPath, headers, auth, agent },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
+    req.on("error", reject);
+    if (timeout !== undefined)
+      req.setTimeout(timeout, () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
+    req.end(body);
+  });
 }
 
 export function scratchDir(prefix: string): string {

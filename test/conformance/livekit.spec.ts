@@ -1,18 +1,19 @@
-import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import { createHmac } from "crypto";
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { Recorded } from "../unit/harness";
 import {
   Running,
+  containerEnv,
   ensureProgram,
+  expand,
   fileOf,
   find,
   freePort,
+  httpRequest,
   renderStack,
   scratchDir,
   versionOf,
@@ -27,57 +28,8 @@ import {
  * 127.0.0.1, and the media interface the loopback one.
  */
 
-/** The plain values of a Secret's stringData (Pulumi marks them secret). */
-function secretData(secret: Recorded): Record<string, string> {
-  const d = secret.inputs.stringData;
-  return d?.[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? d.value : d;
-}
-
-function secretOf(res: Recorded[], namespace: string, name: string): Recorded {
-  const s = res.find(
-    (r) =>
-      r.type === "kubernetes:core/v1:Secret" &&
-      r.inputs.metadata?.name === name &&
-      r.inputs.metadata?.namespace === namespace,
-  );
-  if (!s) throw new Error(`no Secret ${namespace}/${name}`);
-  return s;
-}
-
-/** A container's env as the kubelet resolves it; `fields` stands in for the downward API. */
-function containerEnv(
-  res: Recorded[],
-  namespace: string,
-  container: any,
-  fields: Record<string, string> = {},
-): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    const ref = e.valueFrom?.secretKeyRef;
-    const field = e.valueFrom?.fieldRef?.fieldPath;
-    if (ref) env[e.name] = secretData(secretOf(res, namespace, ref.name))[ref.key];
-    else if (field && fields[field]) env[e.name] = fields[field];
-    else if (e.value !== undefined) env[e.name] = e.value;
-    else throw new Error(`env ${e.name}: source not resolved here: ${JSON.stringify(e.valueFrom)}`);
-  }
-  return env;
-}
-
-/** The kubelet's $(VAR) expansion of command and args. */
-const expand = (arg: string, env: Record<string, string>) =>
-  arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m);
-
-function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port, path: urlPath, agent: false }, (res) => {
-        let body = "";
-        res.on("data", (c) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on("error", reject);
-  });
-}
+/** GET on a connection of its own. */
+const get = (port: number, urlPath: string) => httpRequest(port, urlPath, { agent: false });
 
 /** A LiveKit access token (HS256 JWT) allowed to list rooms. */
 function accessToken(apiKey: string, apiSecret: string): string {
@@ -87,25 +39,14 @@ function accessToken(apiKey: string, apiSecret: string): string {
   return `${unsigned}.${createHmac("sha256", apiSecret).update(unsigned).digest("base64url")}`;
 }
 
-function listRooms(port: number, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port,
-        method: "POST",
-        path: "/twirp/livekit.RoomService/ListRooms",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.end("{}");
+async function listRooms(port: number, token: string): Promise<number> {
+  const r = await httpRequest(port, "/twirp/livekit.RoomService/ListRooms", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: "{}",
+    agent: false,
   });
+  return r.status;
 }
 
 interface Ports {

@@ -1,10 +1,22 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
 import { Recorded } from "../unit/harness";
-import { Running, ensureProgram, freePort, renderStack, scratchDir, versionOf, waitFor } from "./harness";
+import {
+  HttpAnswer,
+  Running,
+  dataOf,
+  ensureProgram,
+  freePort,
+  httpRequest,
+  objectIn,
+  renderStack,
+  scratchDir,
+  unprivileged,
+  versionOf,
+  waitFor,
+} from "./harness";
 
 /*
  * Every nginx site of the Matrix platform, served by the real nginx (Debian 12's nginx-light 1.22.1; the pods
@@ -30,30 +42,7 @@ const sites = ["well-known", "element-web", "synapse-admin", "element-web-li", "
 type SiteName = (typeof sites)[number];
 const nginxImages = /element-web|synapse-admin/;
 
-interface Response {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function get(port: number, urlPath: string): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: urlPath }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on("error", reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`GET ${urlPath} timed out`)));
-  });
-}
-
-/** As root, run in a user namespace as nobody: nginx then runs unprivileged, as in the pod (no `user` switch). */
-function unprivileged(cmd: string, args: string[]): [string, string[]] {
-  if (process.getuid?.() !== 0) return [cmd, args];
-  return ["unshare", ["--user", "--map-user=65534", "--map-group=65534", "--", cmd, ...args]];
-}
+const get = (port: number, urlPath: string) => httpRequest(port, urlPath, { timeout: 5000 });
 
 function deploymentOf(res: Recorded[], app: string): Recorded {
   const d = res.find(
@@ -64,17 +53,6 @@ function deploymentOf(res: Recorded[], app: string): Recorded {
   );
   if (!d) throw new Error(`no Deployment ${app}`);
   return d;
-}
-
-function configMapData(res: Recorded[], ns: string, name: string): Record<string, string> {
-  const cm = res.find(
-    (r) =>
-      r.type === "kubernetes:core/v1:ConfigMap" &&
-      r.inputs.metadata?.namespace === ns &&
-      r.inputs.metadata?.name === name,
-  );
-  if (!cm) throw new Error(`no ConfigMap ${ns}/${name}`);
-  return cm.inputs.data;
 }
 
 /** What the pod of a site gets: its container, the rendered files by mount path, its server block if any. */
@@ -97,7 +75,7 @@ function renderedSite(res: Recorded[], app: SiteName): RenderedSite {
   for (const m of container.volumeMounts) {
     const cmName = spec.volumes.find((v: any) => v.name === m.name)?.configMap?.name;
     if (!cmName) continue;
-    const data = configMapData(res, ns, cmName);
+    const data = dataOf(objectIn(res, "ConfigMap", ns, cmName));
     if (m.mountPath === "/etc/nginx/conf.d") serverConf = data["default.conf"];
     else if (m.subPath) files[m.mountPath] = data[m.subPath];
     else throw new Error(`${app}: unexpected ConfigMap mount ${m.mountPath}`);
@@ -198,6 +176,7 @@ class NginxSite {
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   }
 
+  /** Unprivileged, as in the pod (no `user` switch). */
   async start(): Promise<void> {
     const [cmd, args] = unprivileged(this.nginx, ["-p", this.dir, "-c", this.confPath]);
     this.proc = new Running(cmd, args);
@@ -209,7 +188,7 @@ class NginxSite {
     );
   }
 
-  get(urlPath: string): Promise<Response> {
+  get(urlPath: string): Promise<HttpAnswer> {
     return get(this.port, urlPath);
   }
 
@@ -219,7 +198,7 @@ class NginxSite {
   }
 }
 
-function expectJson(r: Response) {
+function expectJson(r: HttpAnswer) {
   expect(r.status).to.equal(200);
   expect(r.headers["content-type"]).to.equal("application/json");
   return JSON.parse(r.body);

@@ -2,10 +2,21 @@ import { expect } from "chai";
 import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
 import { Recorded } from "../unit/harness";
-import { Running, ensureProgram, find, freePort, renderStack, scratchDir, waitFor } from "./harness";
+import {
+  HttpAnswer,
+  Running,
+  containerEnv,
+  ensureProgram,
+  find,
+  freePort,
+  httpRequest,
+  renderStack,
+  scratchDir,
+  unprivileged,
+  waitFor,
+} from "./harness";
 
 /*
  * The OSINT platform's RabbitMQ with its rendered configuration, run by the real server: Debian 12's
@@ -37,30 +48,6 @@ interface RenderedRabbit {
   env: Record<string, string>;
 }
 
-/** A Secret's string data as rendered (the mocks wrap secret values in Pulumi's secret envelope). */
-function secretValues(res: Recorded[], namespace: string, name: string): Record<string, string> {
-  const s = res.find(
-    (r) =>
-      r.type === "kubernetes:core/v1:Secret" &&
-      r.inputs.metadata?.namespace === namespace &&
-      r.inputs.metadata?.name === name,
-  );
-  if (!s) throw new Error(`no Secret ${namespace}/${name}`);
-  const data = s.inputs.stringData;
-  return data?.value && typeof data.value === "object" ? data.value : data;
-}
-
-/** The container's environment as the kubelet sets it: plain values and Secret references resolved. */
-function containerEnv(res: Recorded[], namespace: string, container: any): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of container.env) {
-    const ref = e.valueFrom?.secretKeyRef;
-    env[e.name] = ref ? secretValues(res, namespace, ref.name)[ref.key] : e.value;
-    if (typeof env[e.name] !== "string") throw new Error(`env ${e.name} did not resolve`);
-  }
-  return env;
-}
-
 function renderedRabbit(res: Recorded[]): RenderedRabbit {
   const sts = find(res, "StatefulSet", /^osint-rabbitmq$/);
   const spec = sts.inputs.spec.template.spec;
@@ -82,12 +69,6 @@ function setting(conf: string, key: string): string {
 function rewrite(conf: string, key: string, from: string, to: string): string {
   expect(setting(conf, key), key).to.equal(from);
   return conf.replace(`\n${key} = ${from}\n`, `\n${key} = ${to}\n`);
-}
-
-/** As root, run in a user namespace as nobody: RabbitMQ then runs unprivileged, as in the pod (uid 999). */
-function unprivileged(cmd: string, args: string[]): [string, string[]] {
-  if (process.getuid?.() !== 0) return [cmd, args];
-  return ["unshare", ["--user", "--map-user=65534", "--map-group=65534", "--", cmd, ...args]];
 }
 
 /** Where the Debian packages were unpacked: RabbitMQ's sbin scripts and Erlang's root. */
@@ -115,24 +96,9 @@ function erlShim(l: Layout): string {
   ].join("\n");
 }
 
-interface HttpResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function httpGet(port: number, urlPath: string, auth?: string): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: urlPath, auth }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on("error", reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${urlPath} timed out`)));
-  });
-}
+/** The management API and metrics listeners on 127.0.0.1. */
+const httpGet = (port: number, urlPath: string, auth?: string) =>
+  httpRequest(port, urlPath, { auth, timeout: 10_000 });
 
 class LocalRabbit {
   readonly dir = scratchDir("rabbitmq");
@@ -187,7 +153,10 @@ class LocalRabbit {
     };
   }
 
-  /** epmd first (on its own port, stopped with the test), then the server as the image starts it. */
+  /**
+   * epmd first (on its own port, stopped with the test), then the server as the image starts it; both
+   * unprivileged, as in the pod (uid 999).
+   */
   async start(): Promise<void> {
     const [ecmd, eargs] = unprivileged(path.join(this.l.ertsBin, "epmd"), [
       "-port",
@@ -216,7 +185,7 @@ class LocalRabbit {
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   }
 
-  api(urlPath: string, user: string, password: string): Promise<HttpResponse> {
+  api(urlPath: string, user: string, password: string): Promise<HttpAnswer> {
     return httpGet(this.ports.management, urlPath, `${user}:${password}`);
   }
 

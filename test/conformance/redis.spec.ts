@@ -1,11 +1,20 @@
 import { parseMemory, redisMaxmemory } from "@keel/core";
-import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Recorded } from "../unit/harness";
-import { Running, ensureProgram, freePort, renderStack, scratchDir, versionOf, waitFor } from "./harness";
+import {
+  Running,
+  containerEnv,
+  ensureProgram,
+  expand,
+  freePort,
+  renderStack,
+  scratchDir,
+  versionOf,
+  waitFor,
+} from "./harness";
 
 /*
  * Every Redis the program renders for the dev and the prod stack (core Redis: a StatefulSet running
@@ -14,40 +23,6 @@ import { Running, ensureProgram, freePort, renderStack, scratchDir, versionOf, w
  * path (/data) becomes a scratch folder, and the pod's port 6379 on all addresses becomes a free port on
  * 127.0.0.1 (added --port and --bind).
  */
-
-/** The plain values of a Secret's stringData (Pulumi marks them secret). */
-export function secretData(secret: Recorded): Record<string, string> {
-  const d = secret.inputs.stringData;
-  return d?.[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? d.value : d;
-}
-
-/** The Secret a secretKeyRef of a workload in `namespace` names. */
-function secretOf(res: Recorded[], namespace: string, name: string): Recorded {
-  const s = res.find(
-    (r) =>
-      r.type === "kubernetes:core/v1:Secret" &&
-      r.inputs.metadata?.name === name &&
-      r.inputs.metadata?.namespace === namespace,
-  );
-  if (!s) throw new Error(`no Secret ${namespace}/${name}`);
-  return s;
-}
-
-/** A container's env as the kubelet resolves it (values and Secret keys; other sources are not used here). */
-export function containerEnv(res: Recorded[], namespace: string, container: any): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    const ref = e.valueFrom?.secretKeyRef;
-    if (ref) env[e.name] = secretData(secretOf(res, namespace, ref.name))[ref.key];
-    else if (e.value !== undefined) env[e.name] = e.value;
-    else throw new Error(`env ${e.name}: source not resolved here: ${JSON.stringify(e.valueFrom)}`);
-  }
-  return env;
-}
-
-/** The kubelet's $(VAR) expansion of command and args. */
-export const expand = (arg: string, env: Record<string, string>) =>
-  arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m);
 
 interface Instance {
   name: string;

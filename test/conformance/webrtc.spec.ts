@@ -1,17 +1,20 @@
 import { imageCatalog } from "@keel/core";
-import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { Recorded } from "../unit/harness";
 import {
   Running,
+  containerEnv,
+  dataOf,
   ensureProgram,
+  expand,
   find,
   freePort,
+  httpRequest,
+  objectIn,
   renderStack,
   scratchDir,
   versionOf,
@@ -32,51 +35,10 @@ interface Rewrite {
   from?: RegExp;
 }
 
-/** A value the engine received, with Pulumi's secret marker taken off. */
-function plain(v: any): any {
-  return v?.[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? v.value : v;
-}
-
-function objectIn(res: Recorded[], kind: "Secret" | "ConfigMap", namespace: string, name: string): Recorded {
-  const r = res.find(
-    (x) =>
-      x.type === `kubernetes:core/v1:${kind}` &&
-      x.inputs.metadata?.name === name &&
-      x.inputs.metadata?.namespace === namespace,
-  );
-  if (!r) throw new Error(`no ${kind} ${namespace}/${name} rendered`);
-  return r;
-}
-
 /** The files a Secret or ConfigMap volume shows, as rendered. */
 function volumeFiles(res: Recorded[], namespace: string, volume: any): Record<string, string> {
-  if (volume.secret) {
-    const s = objectIn(res, "Secret", namespace, volume.secret.secretName).inputs;
-    const data = plain(s.stringData);
-    return Object.fromEntries(Object.keys(data).map((k) => [k, String(plain(data[k]))]));
-  }
-  return objectIn(res, "ConfigMap", namespace, volume.configMap.name).inputs.data;
-}
-
-/** The pod's environment as the kubelet builds it; `fields` stands in for the downward API. */
-function podEnv(res: Recorded[], namespace: string, c: Container, fields: Record<string, string>) {
-  const env: Record<string, string> = {};
-  for (const e of c.env ?? []) {
-    const ref = e.valueFrom?.secretKeyRef;
-    const field = e.valueFrom?.fieldRef?.fieldPath;
-    if (e.value !== undefined) env[e.name] = e.value;
-    else if (ref) env[e.name] = volumeFiles(res, namespace, { secret: { secretName: ref.name } })[ref.key];
-    else if (field && field in fields) env[e.name] = fields[field];
-    else throw new Error(`env ${e.name}: no stand-in for ${JSON.stringify(e.valueFrom)}`);
-  }
-  return env;
-}
-
-/** Kubernetes' `$(VAR)` expansion of a container's command and args (`$$` escapes). */
-function expandK8s(arg: string, env: Record<string, string>): string {
-  return arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) =>
-    m === "$$" ? "$" : name in env ? env[name] : m,
-  );
+  if (volume.secret) return dataOf(objectIn(res, "Secret", namespace, volume.secret.secretName));
+  return dataOf(objectIn(res, "ConfigMap", namespace, volume.configMap.name));
 }
 
 /** Writes files the way the kubelet does for Secret and ConfigMap volumes: `..data` → a timestamped dir. */
@@ -140,15 +102,12 @@ function deployment(res: Recorded[], name: RegExp): { namespace: string; pod: Po
   };
 }
 
-function httpStatus(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: 2000 }, (r) => {
-      r.resume();
-      resolve(r.statusCode ?? 0);
-    });
-    req.on("error", () => resolve(0));
-    req.on("timeout", () => req.destroy());
-  });
+/** The status of a GET, 0 when there is no answer within 2 s. */
+function httpStatus(port: number, urlPath: string): Promise<number> {
+  return httpRequest(port, urlPath, { timeout: 2000 }).then(
+    (r) => r.status,
+    () => 0,
+  );
 }
 
 function tcpOpen(port: number): Promise<boolean> {
@@ -257,10 +216,10 @@ describe("conformance: STUNner (stunnerd) and coturn run the rendered TURN confi
           { what: "config origin (-c)", to: origin.replace(inPod, configPath) },
           { what: "command stunnerd", to: stunnerd },
         ]);
-        const env = podEnv(res, namespace, c, { "status.podIP": "127.0.0.1" });
+        const env = containerEnv(res, namespace, c, { "status.podIP": "127.0.0.1" });
         const p = run(
           stunnerd,
-          args.map((a) => expandK8s(a, env)),
+          args.map((a) => expand(a, env)),
           env,
         );
         const probe = c.readinessProbe.httpGet;
@@ -268,7 +227,7 @@ describe("conformance: STUNner (stunnerd) and coturn run the rendered TURN confi
         const ready = `http://127.0.0.1:${health}${probe.path}`;
         await waitFor(
           `stunnerd ${ready} answers 200`,
-          async () => (await httpStatus(ready)) === 200,
+          async () => (await httpStatus(health, probe.path)) === 200,
           30_000,
           p,
         );
@@ -335,8 +294,8 @@ describe("conformance: STUNner (stunnerd) and coturn run the rendered TURN confi
           { what: "config file (-c)", to: conf },
           { what: "image entrypoint turnserver", to: turnserver },
         ]);
-        const env = podEnv(res, namespace, c, {});
-        const args = c.args!.map((a) => (a === confPath ? conf : expandK8s(a, env)));
+        const env = containerEnv(res, namespace, c);
+        const args = c.args!.map((a) => (a === confPath ? conf : expand(a, env)));
         expect(args.join(" ")).to.contain(`--static-auth-secret=${generated}`);
         const p = run(turnserver, args, env);
         expect(c.readinessProbe.tcpSocket.port, "the readiness probe checks the TURN port").to.equal(3478);
