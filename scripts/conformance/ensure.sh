@@ -40,7 +40,7 @@ debian_tool() {
 # client's libpq (scripts/postgres/ensure.sh), as the image compiles it against Debian's; where that client
 # has no pg_config, psycopg2-binary (the same module, libpq bundled) stands in.
 synapse_venv() {
-  local version dir pg pg_config="" libdir
+  local version dir pg pg_config="" libdir constraints=$HERE/synapse-constraints.txt
   version=$(sed -nE 's/^ *synapse: \{ repository: "[^"]*", tag: "v([0-9.]+)" \},$/\1/p' \
     "$HERE/../../components/core/src/images.ts")
   [[ -n $version ]] || die "no synapse pin (tag vX.Y.Z) found in components/core/src/images.ts"
@@ -56,21 +56,21 @@ synapse_venv() {
     say "installing matrix-synapse[postgres]==$version from PyPI into $dir (log: $CONF/logs/synapse-$version.log)"
     python3 -m venv "$dir"
     local log=$CONF/logs/synapse-$version.log
-    "$dir/bin/python" -m pip install --quiet --upgrade pip >"$log" 2>&1 || die "pip upgrade failed: $(last_line "$log")"
+    "$dir/bin/python" -m pip install --quiet -c "$constraints" --upgrade pip >"$log" 2>&1 || die "pip upgrade failed: $(last_line "$log")"
     if [[ -n $pg_config ]]; then
       libdir=$("$pg_config" --libdir)
       say "compiling psycopg2 against libpq $("$pg_config" --version) ($pg_config)"
       PATH=$(dirname "$pg_config"):$PATH LDFLAGS="-Wl,-rpath,$libdir" nice "$dir/bin/python" -m pip install \
-        --no-binary psycopg2 "matrix-synapse[postgres]==$version" >>"$log" 2>&1 ||
+        -c "$constraints" --no-binary psycopg2 "matrix-synapse[postgres]==$version" >>"$log" 2>&1 ||
         die "pip install matrix-synapse[postgres]==$version failed: $(last_line "$log")"
     else
       say "no pg_config beside the PostgreSQL client: psycopg2-binary instead of compiling psycopg2"
-      nice "$dir/bin/python" -m pip install "matrix-synapse==$version" psycopg2-binary >>"$log" 2>&1 ||
+      nice "$dir/bin/python" -m pip install -c "$constraints" "matrix-synapse==$version" psycopg2-binary >>"$log" 2>&1 ||
         die "pip install matrix-synapse==$version psycopg2-binary failed: $(last_line "$log")"
     fi
     "$dir/bin/python" -c 'import synapse, psycopg2; print(synapse.__version__, psycopg2.__version__)' >>"$log" 2>&1 ||
       die "Synapse's venv does not import synapse and psycopg2: $(last_line "$log")"
-    # Dependencies are resolved at install time (no lock file ships with the wheel): keep what was chosen.
+    # Dependencies are pinned by synapse-constraints.txt; the freeze records what was installed.
     "$dir/bin/python" -m pip freeze >"$dir/requirements.freeze"
     touch "$dir/.installed"
   fi
