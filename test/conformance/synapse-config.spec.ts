@@ -1,0 +1,577 @@
+import { expect } from "chai";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import { Recorded } from "../unit/harness";
+import { ensureProgram, renderStack, root, scratchDir } from "./harness";
+
+/*
+ * Every Synapse process the dev and prod stacks render (the main Synapse, each worker pod, the
+ * lawful-intercept (LI) Synapse), loaded by the pinned Synapse's own code: the pod's ConfigMap and Secret
+ * files as mounted, its container command run as rendered (the worker's /bin/sh script writes
+ * instance.yaml from POD_NAME), and `python` on PATH being test/conformance/synapse/shim/python, which loads
+ * the `--config-path` files the way the named app does at start (test/conformance/synapse/validate_config.py):
+ * config parsing and its cross-checks (synapse.config.workers: instance_map, stream_writers, …), the app's
+ * create_homeserver, and its logging setup; nothing connects to PostgreSQL or Redis.
+ *
+ * Rewrites, and nothing else (printed with the versions):
+ */
+const rewrites = [
+  "every volume mount path M (ConfigMap, Secret, emptyDir, PVC) → <scratch>/<pod>M: in the container command " +
+    "(--config-path files, the instance file the worker script writes), in env values (PYTHONPATH) and in the " +
+    "YAML config files' string values that name a path under M (log_config, signing_key_path, media_store_path, " +
+    "redis.password_path, federation_custom_ca_list, worker_log_config); each rewritten value is listed below",
+  "`python` in the command → test/conformance/synapse/shim/python (the pinned Synapse's venv, validate_config.py)",
+  "the federation CA Secret's ca.pem: the Pulumi mocks' stand-in text (not a certificate) → a self-signed CA " +
+    "generated here by openssl (cert-manager issues the real one)",
+  "the image's Python extras (it installs matrix-synapse[all]): txredisapi and hiredis, which Synapse requires " +
+    "once `redis.enabled`, installed from PyPI with the venv's pip into <tmp>/keel-synapse-extras-<version> and " +
+    "appended to sys.path (scripts/conformance/ensure.sh installs matrix-synapse[postgres] only)",
+  "POD_NAME (downward API metadata.name) → <StatefulSet>-<ordinal> for each ordinal below spec.replicas",
+];
+
+/** Pulumi marks a secret input with this key (the value is under `value`); the mocks keep the marking. */
+const secretSignature = "4dabf18193072939515e22adb298388d";
+const unwrap = (v: any): any => (v && typeof v === "object" && secretSignature in v ? unwrap(v.value) : v);
+
+const synapseDir = path.join(root, "test/conformance/synapse");
+
+interface Mount {
+  mountPath: string;
+  kind: "configMap" | "secret" | "emptyDir" | "pvc";
+  files: Record<string, string>;
+}
+
+/** One Synapse pod as the StatefulSet renders it. */
+interface Pod {
+  namespace: string;
+  statefulSet: string;
+  pod: string;
+  command: string[];
+  env: Record<string, string>;
+  mounts: Mount[];
+}
+
+function byName(res: Recorded[], kind: "ConfigMap" | "Secret", namespace: string, name: string): Recorded {
+  const r = res.find(
+    (x) =>
+      x.type === `kubernetes:core/v1:${kind}` &&
+      x.inputs.metadata?.namespace === namespace &&
+      x.inputs.metadata?.name === name,
+  );
+  if (!r) throw new Error(`no ${kind} ${namespace}/${name}`);
+  return r;
+}
+
+function secretFiles(s: Recorded): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(unwrap(s.inputs.data) ?? {}))
+    out[k] = Buffer.from(unwrap(v) as string, "base64").toString("utf8");
+  for (const [k, v] of Object.entries(unwrap(s.inputs.stringData) ?? {})) out[k] = unwrap(v) as string;
+  return out;
+}
+
+/** Every pod of every StatefulSet whose container runs a Synapse app. */
+function synapsePods(res: Recorded[]): Pod[] {
+  const pods: Pod[] = [];
+  for (const ss of res.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet")) {
+    const spec = ss.inputs.spec.template.spec;
+    const c = spec.containers[0];
+    const command: string[] = [...(c.command ?? []), ...(c.args ?? [])];
+    if (!command.some((a) => /-m synapse\.app\.|^synapse\.app\./.test(a))) continue;
+    const namespace: string = ss.inputs.metadata.namespace;
+    const mounts: Mount[] = (c.volumeMounts ?? []).map((m: any) => {
+      expect(m.subPath, `${ss.inputs.metadata.name} ${m.mountPath}: whole-volume mounts`).to.equal(undefined);
+      const v = spec.volumes.find((x: any) => x.name === m.name);
+      if (v.configMap) {
+        expect(v.configMap.items, "no items selection").to.equal(undefined);
+        const data = byName(res, "ConfigMap", namespace, v.configMap.name).inputs.data ?? {};
+        return { mountPath: m.mountPath, kind: "configMap", files: data };
+      }
+      if (v.secret) {
+        expect(v.secret.items, "no items selection").to.equal(undefined);
+        const files = secretFiles(byName(res, "Secret", namespace, v.secret.secretName));
+        return { mountPath: m.mountPath, kind: "secret", files };
+      }
+      if (v.emptyDir) return { mountPath: m.mountPath, kind: "emptyDir", files: {} };
+      if (v.persistentVolumeClaim) return { mountPath: m.mountPath, kind: "pvc", files: {} };
+      throw new Error(`${ss.inputs.metadata.name}: volume ${m.name} of an unknown kind`);
+    });
+    const env: Record<string, string> = {};
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref) env[e.name] = secretFiles(byName(res, "Secret", namespace, ref.name))[ref.key];
+      else if (typeof e.value === "string") env[e.name] = e.value;
+    }
+    const podNameEnv = (c.env ?? []).find((e: any) => e.valueFrom?.fieldRef?.fieldPath === "metadata.name");
+    for (let i = 0; i < (ss.inputs.spec.replicas ?? 1); i++) {
+      const pod = `${ss.inputs.metadata.name}-${i}`;
+      pods.push({
+        namespace,
+        statefulSet: ss.inputs.metadata.name,
+        pod,
+        command,
+        env: { ...env, ...(podNameEnv ? { [podNameEnv.name]: pod } : {}) },
+        mounts,
+      });
+    }
+  }
+  return pods;
+}
+
+/** Rewrites mount paths in one pass (a rewritten path is never rewritten again, e.g. /tmp). */
+class PathRewriter {
+  readonly applied = new Set<string>();
+  private readonly re: RegExp;
+  constructor(
+    readonly podRoot: string,
+    mountPaths: string[],
+  ) {
+    const alts = [...mountPaths]
+      .sort((a, b) => b.length - a.length)
+      .map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    this.re = new RegExp(`(^|[\\s>="':])(${alts.join("|")})(?=/|$|[\\s"'])`, "g");
+  }
+  /** A path-like value (the whole string is, or starts with, a mount path). */
+  value(v: string): string {
+    const m = /^\/[^\s]*$/.test(v)
+      ? v.replace(this.re, (_all, pre: string, mp: string) => `${pre}${this.podRoot}${mp}`)
+      : v;
+    if (m !== v) this.applied.add(`${v} → ${m}`);
+    return m;
+  }
+  /** Paths inside a command string (shell script or argument). */
+  text(v: string): string {
+    const out = v.replace(this.re, (_all, pre: string, mp: string) => {
+      this.applied.add(`command: ${mp}/… → ${this.podRoot}${mp}/…`);
+      return `${pre}${this.podRoot}${mp}`;
+    });
+    return out;
+  }
+  /** A YAML file: every string value naming a mount path is rewritten in the text, nothing else changes. */
+  yaml(name: string, text: string): string {
+    const walk = (v: any): any =>
+      typeof v === "string"
+        ? this.value(v)
+        : Array.isArray(v)
+          ? v.map(walk)
+          : v && typeof v === "object"
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+            : v;
+    const parsed = YAML.parse(text);
+    const expected = walk(parsed);
+    let out = text;
+    const found: string[] = [];
+    const collect = (a: any, b: any) => {
+      if (typeof a === "string" && a !== b) found.push(a);
+      else if (a && typeof a === "object") for (const k of Object.keys(a)) collect(a[k], b[k]);
+    };
+    collect(parsed, expected);
+    for (const v of new Set(found)) out = out.split(JSON.stringify(v)).join(JSON.stringify(this.value(v)));
+    expect(YAML.parse(out), `${name}: only the path values change`).to.deep.equal(expected);
+    return out;
+  }
+}
+
+/** A PEM whose body is not base64 (the Pulumi mocks' "-----BEGIN CERTIFICATE-----\nkeel-ca-cert\n…"). */
+function isStandInCertificate(pem: string): boolean {
+  const bodies = [...pem.matchAll(/-----BEGIN [A-Z ]+-----([^-]*)-----END/g)].map((m) => m[1]);
+  return bodies.length === 0 || bodies.some((b) => !/^[A-Za-z0-9+/=\s]+$/.test(b) || b.trim().length < 100);
+}
+
+let realCa: string | undefined;
+function selfSignedCa(dir: string): string {
+  if (realCa) return realCa;
+  const r = spawnSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+    ].concat(["-subj", "/CN=keel conformance CA", "-keyout", path.join(dir, "ca.key"), "-out", "-"]),
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  realCa = r.stdout;
+  return realCa;
+}
+
+/** txredisapi and hiredis (Synapse's `redis` extra, in the image) beside the venv, installed once. */
+function synapseExtras(python: string, version: string): string {
+  const dir = path.join(os.tmpdir(), `keel-synapse-extras-${version}`);
+  if (fs.existsSync(path.join(dir, "txredisapi.py"))) return dir;
+  fs.rmSync(`${dir}.partial`, { recursive: true, force: true });
+  const r = spawnSync(
+    "nice",
+    [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", `${dir}.partial`].concat([
+      "txredisapi>=1.4.7",
+      "hiredis>=0.3",
+    ]),
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  if (r.status !== 0) throw new Error("pip install txredisapi hiredis failed (see above)");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(`${dir}.partial`, dir);
+  return dir;
+}
+
+interface Loaded {
+  pod: Pod;
+  status: number;
+  stderr: string;
+  stdout: string;
+  report?: any;
+  files: Record<string, string>;
+  podRoot: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
+
+/**
+ * Writes the pod's volumes into <scratch>/<pod>, rewrites the paths and runs its container command;
+ * `edit` changes a file (as <mountPath>/<file>) before it is written, for the can-fail checks.
+ */
+async function loadPod(
+  [python, extras]: [string, string],
+  scratch: string,
+  pod: Pod,
+  edit: (file: string, text: string) => string = (_f, t) => t,
+): Promise<Loaded> {
+  const podRoot = path.join(scratch, pod.pod);
+  const rw = new PathRewriter(
+    podRoot,
+    pod.mounts.map((m) => m.mountPath),
+  );
+  const files: Record<string, string> = {};
+  const substituted: string[] = [];
+  for (const m of pod.mounts) {
+    const dir = podRoot + m.mountPath;
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [name, raw] of Object.entries(m.files)) {
+      const where = `${m.mountPath}/${name}`;
+      let text = edit(where, raw);
+      if (name.endsWith(".pem") && isStandInCertificate(text)) {
+        substituted.push(`${where}: the mocks' stand-in certificate → a self-signed CA made by openssl`);
+        text = selfSignedCa(scratch);
+      }
+      if (/\.ya?ml$/.test(name)) text = rw.yaml(`${pod.pod} ${where}`, text);
+      files[where] = text;
+      fs.writeFileSync(path.join(dir, name), text, { mode: m.kind === "secret" ? 0o600 : 0o644 });
+    }
+  }
+  const command = pod.command.map((a) => rw.text(a));
+  const env: NodeJS.ProcessEnv = { HOME: podRoot, LANG: "C.UTF-8" };
+  for (const [k, v] of Object.entries(pod.env)) env[k] = rw.value(v);
+  const reportPath = path.join(scratch, `${pod.pod}.report.json`);
+  env.PATH = `${path.join(synapseDir, "shim")}:/usr/local/bin:/usr/bin:/bin`;
+  env.SYNAPSE_CONFORMANCE_PYTHON = python;
+  env.SYNAPSE_CONFORMANCE_REPORT = reportPath;
+  env.SYNAPSE_CONFORMANCE_EXTRAS = extras;
+  fs.rmSync(reportPath, { force: true });
+  const r = await run(command[0], command.slice(1), env);
+  const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : undefined;
+  process.stderr.write(
+    `      ${pod.namespace}/${pod.pod}: exit ${r.status}; rewrites:\n` +
+      [...rw.applied, ...substituted]
+        .map((a) => `        ${a.split(podRoot).join("<scratch>/<pod>")}\n`)
+        .join(""),
+  );
+  return { pod, ...r, report, files, podRoot };
+}
+
+/** Synapse's size syntax (config/_base.py parse_size) and clamd's (K/M suffixes). */
+function bytes(s: string | number): number {
+  if (typeof s === "number") return s;
+  const m = /^(\d+)([KMG]?)$/i.exec(s.trim());
+  if (!m) throw new Error(`not a size: ${s}`);
+  return Number(m[1]) * { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as ""];
+}
+
+const streams = [
+  "events",
+  "typing",
+  "to_device",
+  "account_data",
+  "receipts",
+  "presence",
+  "push_rules",
+  "device_lists",
+];
+
+describe("conformance: Synapse loads the rendered configs (real Synapse)", function () {
+  let python: [string, string];
+  const versions: string[] = [];
+
+  before(function () {
+    const bin = ensureProgram("synapse");
+    const v = spawnSync(
+      bin,
+      ["-c", "import sys, synapse; print(synapse.__version__, sys.version.split()[0])"],
+      {
+        encoding: "utf8",
+      },
+    );
+    versions.push(
+      `Synapse ${v.stdout.trim().split(" ")[0]} (PyPI matrix-synapse, ${bin}); Python ${v.stdout.trim().split(" ")[1]}`,
+    );
+    const images = fs.readFileSync(path.join(root, "components/core/src/images.ts"), "utf8");
+    const pin = /synapse: \{ repository: "[^"]*", tag: "v([0-9.]+)" \}/.exec(images)?.[1];
+    versions.push(`pinned: Synapse ${pin} (components/core/src/images.ts)`);
+    process.stderr.write(
+      `      versions: ${versions.join("; ")}\n      rewrites:\n${rewrites.map((r) => `        - ${r}\n`).join("")}`,
+    );
+    expect(v.stdout.trim().split(" ")[0], "the venv runs the pinned version").to.equal(pin);
+    python = [bin, synapseExtras(bin, pin!)];
+    const x = spawnSync(
+      bin,
+      [
+        "-c",
+        "import sys; sys.path.append(sys.argv[1]); import txredisapi, hiredis; print(txredisapi.__version__, hiredis.__version__)",
+        python[1],
+      ],
+      { encoding: "utf8" },
+    );
+    process.stderr.write(
+      `      extras: txredisapi ${x.stdout.trim().split(" ")[0]}, hiredis ${x.stdout.trim().split(" ")[1]} (${python[1]})\n`,
+    );
+  });
+
+  for (const stack of ["dev", "prod"] as const) {
+    describe(`${stack} stack`, function () {
+      let res: Recorded[];
+      let pods: Pod[];
+      const loaded: Loaded[] = [];
+      let scratch: string;
+
+      before(async function () {
+        res = await renderStack(stack);
+        pods = synapsePods(res);
+        scratch = scratchDir(`synapse-config-${stack}`);
+        process.stderr.write(`      ${stack}: ${pods.length} Synapse pods, scratch ${scratch}\n`);
+        for (const pod of pods) loaded.push(await loadPod(python, scratch, pod));
+      });
+
+      it("every Synapse process (main, each worker pod, LI) loads with Synapse's own config code", function () {
+        expect(pods.map((p) => p.pod)).to.include.members(["synapse-main-0", "synapse-li-0"]);
+        expect(pods.length, "workers besides main and LI").to.be.greaterThan(2);
+        const failed = loaded.filter((l) => l.status !== 0 || !l.report);
+        expect(
+          failed.map(
+            (l) => `${l.pod.namespace}/${l.pod.pod} exit ${l.status}:\n${l.stderr}${l.stdout.slice(-2000)}`,
+          ),
+        ).to.deep.equal([]);
+        for (const l of loaded) expect(l.report.synapse_version).to.match(/^\d+\.\d+\.\d+/);
+      });
+
+      it("server_name and public_baseurl are the rendered ones, the same on every process of a deployment", function () {
+        for (const l of loaded) {
+          const hs = YAML.parse(l.files["/conf/homeserver.yaml"]);
+          expect(l.report.server_name, l.pod.pod).to.equal(hs.server_name);
+          expect(l.report.public_baseurl, l.pod.pod).to.equal(hs.public_baseurl);
+          const main = loaded.find((m) => m.pod.namespace === l.pod.namespace && !m.report.worker_app)!;
+          expect(l.report.public_baseurl, `${l.pod.pod} vs its main`).to.equal(main.report.public_baseurl);
+        }
+        const domain = loaded.find((l) => l.pod.pod === "synapse-main-0")!.report.server_name;
+        expect(
+          loaded.find((l) => l.pod.pod === "synapse-li-0")!.report.server_name,
+          "LI serves the same users",
+        ).to.equal(domain);
+      });
+
+      it("each worker's name is its pod, and its instance_map / stream_writers entries are its own", function () {
+        // Synapse 1.151 renames instance_map's `main` to `master` (its main instance name) on workers only.
+        const instanceMap = (r: any) =>
+          Object.fromEntries(
+            Object.entries<any>(r.instance_map).map(([k, v]) => [k === "main" ? "master" : k, v]),
+          );
+        for (const l of loaded) {
+          const r = { ...l.report, instance_map: instanceMap(l.report) };
+          const others = loaded.filter((o) => o.pod.namespace === l.pod.namespace);
+          if (!r.worker_app) {
+            expect(r.worker_name, `${l.pod.pod}: main has no worker_name`).to.equal(null);
+            expect(r.instance_name).to.equal("master");
+          } else {
+            expect(r.worker_name, l.pod.pod).to.equal(l.pod.pod);
+            expect(r.instance_name, l.pod.pod).to.equal(l.pod.pod);
+            expect(r.worker_app, l.pod.pod).to.equal(
+              /-m (synapse\.app\.[a-z_]+)/.exec(l.pod.command.join(" "))![1],
+            );
+          }
+          // Every writer of every stream (device_lists too, which 1.151's own check skips) is a rendered pod with
+          // a replication listener where instance_map sends replication.
+          for (const s of streams) {
+            for (const w of r.stream_writers[s]) {
+              // A single process (no instance_map) is its own writer: `master`, as Synapse's default.
+              if (w !== "master" || Object.keys(r.instance_map).length > 0)
+                expect(r.instance_map, `${l.pod.pod}: ${s} writer ${w} in instance_map`).to.have.property(w);
+              const writer = others.find((o) => o.report.instance_name === w);
+              expect(writer, `${l.pod.pod}: ${s} writer ${w} is a rendered pod`).to.not.equal(undefined);
+              expect(writer!.report.writes, `${w} knows it writes ${s}`).to.include(s);
+            }
+          }
+          if (Object.keys(r.instance_map).length > 0) {
+            expect(r.instance_map, `${l.pod.pod}: main is in instance_map`).to.have.property("master");
+            for (const [name, loc] of Object.entries<any>(r.instance_map)) {
+              const target = others.find((o) => o.report.instance_name === name);
+              expect(target, `${l.pod.pod}: instance_map ${name} is a rendered pod`).to.not.equal(undefined);
+              const repl = target!.report.listeners.find(
+                (x: any) => x.type === "http" && x.resources.includes("replication"),
+              );
+              expect(repl?.port, `${name}: replication listener on instance_map's port`).to.equal(loc.port);
+              expect(loc.host, `${name}: <pod>.<headless Service>`).to.equal(
+                `${target!.pod.pod}.${target!.pod.statefulSet}`,
+              );
+            }
+          }
+          // Every process agrees on the shared topology.
+          const main = others.find((o) => !o.report.worker_app)!;
+          expect(r.instance_map, `${l.pod.pod}: instance_map as main's`).to.deep.equal(
+            instanceMap(main.report),
+          );
+          expect(r.stream_writers, `${l.pod.pod}: stream_writers as main's`).to.deep.equal(
+            main.report.stream_writers,
+          );
+        }
+        for (const ns of new Set(loaded.map((l) => l.pod.namespace))) {
+          const mine = loaded.filter((l) => l.pod.namespace === ns);
+          const hs = YAML.parse(mine[0].files["/conf/homeserver.yaml"]);
+          const only = (pick: (r: any) => boolean) =>
+            mine.filter((l) => pick(l.report)).map((l) => l.report.instance_name);
+          expect(
+            only((r) => r.run_background_tasks),
+            `${ns}: one process runs background tasks`,
+          ).to.deep.equal([hs.run_background_tasks_on ?? "master"]);
+          expect(
+            only((r) => r.send_federation),
+            `${ns}: federation senders`,
+          ).to.deep.equal(hs.federation_sender_instances ?? ["master"]);
+          expect(
+            only((r) => r.start_pushers),
+            `${ns}: pushers`,
+          ).to.deep.equal(hs.pusher_instances ?? ["master"]);
+        }
+        const names = loaded.map((l) => `${l.pod.namespace}/${l.report.instance_name}`);
+        expect(new Set(names).size, "instance names are unique").to.equal(names.length);
+        process.stderr.write(
+          loaded
+            .map((l) => `      ${l.pod.pod}: ${l.report.worker_app ?? "main"} writes [${l.report.writes}]\n`)
+            .join(""),
+        );
+      });
+
+      it("the media store and max_upload_size agree with the pod's volume and the antivirus limits", function () {
+        const clamd = secretOrConfig(res, "matrix", "clamav-config", "clamd.conf");
+        const setting = (k: string) => new RegExp(`^${k}\\s+(\\S+)$`, "m").exec(clamd)![1];
+        for (const l of loaded) {
+          const r = l.report;
+          const hs = YAML.parse(l.files["/conf/homeserver.yaml"]);
+          // Synapse parses the media settings only where the media repository loads (ContentRepositoryConfig).
+          if (!r.can_load_media_repo) continue;
+          expect(r.max_upload_size, `${l.pod.pod}: max_upload_size`).to.equal(bytes(hs.max_upload_size));
+          {
+            const store: string = r.media_store_path.slice(l.podRoot.length);
+            const volume = l.pod.mounts.find((m) => store.startsWith(`${m.mountPath}/`));
+            expect(volume?.kind, `${l.pod.pod}: media store ${store} on a persistent volume`).to.equal("pvc");
+          }
+          if (l.pod.namespace !== "matrix") continue;
+          expect(r.max_upload_size, `${l.pod.pod}: clamd StreamMaxLength`).to.equal(
+            bytes(setting("StreamMaxLength")),
+          );
+          expect(r.max_upload_size, `${l.pod.pod}: clamd MaxFileSize`).to.equal(
+            bytes(setting("MaxFileSize")),
+          );
+          expect(r.modules, `${l.pod.pod}: the antivirus module loaded`).to.include(
+            "synapse_av_checker.AvChecker",
+          );
+          const av = hs.modules.find((m: any) => m.module === "synapse_av_checker.AvChecker").config;
+          expect(av.sync_max_bytes, "synchronous scans within the upload limit").to.be.at.most(
+            r.max_upload_size,
+          );
+        }
+        const main = loaded.filter((l) => l.pod.namespace === "matrix");
+        const media = main.filter((l) => l.report.can_load_media_repo);
+        expect(media.length, "some process serves media").to.be.greaterThan(0);
+        for (const l of media)
+          expect(l.report.media_instance_running_background_jobs ?? "master").to.be.oneOf(
+            media.map((m) => m.report.instance_name),
+          );
+        const li = loaded.find((l) => l.pod.pod === "synapse-li-0")!;
+        expect(li.report.can_load_media_repo, "LI serves the replicated media").to.equal(true);
+        expect(li.report.max_upload_size, "LI accepts what main stored").to.be.at.least(
+          media[0].report.max_upload_size,
+        );
+      });
+
+      it("the secrets file provides the registration shared secret, macaroon key and form secret", function () {
+        for (const l of loaded) {
+          const hs = YAML.parse(l.files["/conf/homeserver.yaml"]);
+          for (const k of ["macaroon_secret_key", "form_secret", "registration_shared_secret"])
+            expect(hs, `${l.pod.pod}: ${k} not in the ConfigMap`).to.not.have.property(k);
+          const s = l.report.secrets;
+          expect(s.macaroon_secret_key, `${l.pod.pod}: macaroon_secret_key`).to.be.at.least(16);
+          expect(s.form_secret, `${l.pod.pod}: form_secret`).to.be.at.least(16);
+          if (l.pod.namespace === "matrix") {
+            expect(s.registration_shared_secret, `${l.pod.pod}: registration_shared_secret`).to.be.at.least(
+              16,
+            );
+            expect(s.worker_replication_secret, `${l.pod.pod}: worker_replication_secret`).to.be.at.least(16);
+          }
+          expect(l.report.signing_keys, `${l.pod.pod}: signing key`).to.have.length(1);
+          process.stderr.write(`      ${l.pod.pod}: secret lengths ${JSON.stringify(s)}\n`);
+        }
+      });
+
+      it("can fail: a stream writer missing from instance_map is refused with Synapse's own error", async function () {
+        const main = pods.find((p) => p.pod === "synapse-main-0")!;
+        const broken = await loadPod(python, path.join(scratch, "broken"), main, (file, text) => {
+          if (file !== "/conf/homeserver.yaml") return text;
+          const doc = YAML.parse(text);
+          doc.stream_writers = { ...(doc.stream_writers ?? {}), typing: ["synapse-not-in-instance-map-0"] };
+          return YAML.stringify(doc, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
+        });
+        expect(broken.status).to.equal(1);
+        expect(broken.stderr).to.include(
+          "Instance 'synapse-not-in-instance-map-0' is configured to write typing but does not appear in `instance_map` config.",
+        );
+        process.stderr.write(
+          `      refused as expected:${broken.stderr.trimEnd().split("\n").slice(-3).join(" ")}\n`,
+        );
+      });
+
+      it("can fail: worker_app on the main process is refused by the main app's create_homeserver", async function () {
+        const main = pods.find((p) => p.pod === "synapse-main-0")!;
+        const broken = await loadPod(python, path.join(scratch, "broken-app"), main, (file, text) =>
+          file === "/conf/homeserver.yaml" ? `${text}worker_app: "synapse.app.generic_worker"\n` : text,
+        );
+        expect(broken.status).to.equal(1);
+        expect(broken.stderr).to.include("You have specified `worker_app` in the config");
+      });
+    });
+  }
+});
+
+function secretOrConfig(res: Recorded[], namespace: string, name: string, key: string): string {
+  return byName(res, "ConfigMap", namespace, name).inputs.data[key];
+}
