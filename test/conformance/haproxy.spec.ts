@@ -77,7 +77,8 @@ async function serverStates(statsPort: number): Promise<ServerState[]> {
       backend: v[cols.indexOf("pxname")],
       server: v[cols.indexOf("svname")],
       status: v[cols.indexOf("status")],
-      check: v[cols.indexOf("check_status")],
+      // A leading "* " marks a check in progress; the result after it is the last completed one.
+      check: v[cols.indexOf("check_status")].replace(/^\* /, ""),
     }))
     .filter((s) => s.backend.startsWith("synapse-") && !["FRONTEND", "BACKEND"].includes(s.server));
 }
