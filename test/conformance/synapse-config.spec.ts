@@ -212,8 +212,8 @@ function synapseExtras(python: string, version: string): string {
   const r = spawnSync(
     "nice",
     [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", `${dir}.partial`].concat([
-      "txredisapi>=1.4.7",
-      "hiredis>=0.3",
+      "txredisapi==1.6.0",
+      "hiredis==3.5.0",
     ]),
     { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
   );
