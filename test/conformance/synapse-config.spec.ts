@@ -3,9 +3,10 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { synapseStreams } from "@keel/matrix";
 import YAML from "yaml";
 import { Recorded } from "../unit/harness";
-import { ensureProgram, renderStack, root, scratchDir } from "./harness";
+import { ensureProgram, objectIn, renderStack, root, scratchDir } from "./harness";
 
 /*
  * Every Synapse process the dev and prod stacks render (the main Synapse, each worker pod, the
@@ -54,17 +55,6 @@ interface Pod {
   mounts: Mount[];
 }
 
-function byName(res: Recorded[], kind: "ConfigMap" | "Secret", namespace: string, name: string): Recorded {
-  const r = res.find(
-    (x) =>
-      x.type === `kubernetes:core/v1:${kind}` &&
-      x.inputs.metadata?.namespace === namespace &&
-      x.inputs.metadata?.name === name,
-  );
-  if (!r) throw new Error(`no ${kind} ${namespace}/${name}`);
-  return r;
-}
-
 function secretFiles(s: Recorded): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(unwrap(s.inputs.data) ?? {}))
@@ -87,12 +77,12 @@ function synapsePods(res: Recorded[]): Pod[] {
       const v = spec.volumes.find((x: any) => x.name === m.name);
       if (v.configMap) {
         expect(v.configMap.items, "no items selection").to.equal(undefined);
-        const data = byName(res, "ConfigMap", namespace, v.configMap.name).inputs.data ?? {};
+        const data = objectIn(res, "ConfigMap", namespace, v.configMap.name).inputs.data ?? {};
         return { mountPath: m.mountPath, kind: "configMap", files: data };
       }
       if (v.secret) {
         expect(v.secret.items, "no items selection").to.equal(undefined);
-        const files = secretFiles(byName(res, "Secret", namespace, v.secret.secretName));
+        const files = secretFiles(objectIn(res, "Secret", namespace, v.secret.secretName));
         return { mountPath: m.mountPath, kind: "secret", files };
       }
       if (v.emptyDir) return { mountPath: m.mountPath, kind: "emptyDir", files: {} };
@@ -102,7 +92,7 @@ function synapsePods(res: Recorded[]): Pod[] {
     const env: Record<string, string> = {};
     for (const e of c.env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
-      if (ref) env[e.name] = secretFiles(byName(res, "Secret", namespace, ref.name))[ref.key];
+      if (ref) env[e.name] = secretFiles(objectIn(res, "Secret", namespace, ref.name))[ref.key];
       else if (typeof e.value === "string") env[e.name] = e.value;
     }
     const podNameEnv = (c.env ?? []).find((e: any) => e.valueFrom?.fieldRef?.fieldPath === "metadata.name");
@@ -309,16 +299,7 @@ function bytes(s: string | number): number {
   return Number(m[1]) * { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as ""];
 }
 
-const streams = [
-  "events",
-  "typing",
-  "to_device",
-  "account_data",
-  "receipts",
-  "presence",
-  "push_rules",
-  "device_lists",
-];
+const streams = ["events", ...synapseStreams];
 
 describe("conformance: Synapse loads the rendered configs (real Synapse)", function () {
   let python: [string, string];
@@ -573,5 +554,5 @@ describe("conformance: Synapse loads the rendered configs (real Synapse)", funct
 });
 
 function secretOrConfig(res: Recorded[], namespace: string, name: string, key: string): string {
-  return byName(res, "ConfigMap", namespace, name).inputs.data[key];
+  return objectIn(res, "ConfigMap", namespace, name).inputs.data[key];
 }
