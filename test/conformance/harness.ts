@@ -2,12 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../program/config";
 import { deploy } from "../../program/deploy";
-import { asPostgresUser } from "../e2e/postgres";
+import { asPostgresUser, freePort } from "../e2e/postgres";
 import { stackConfig } from "../unit/fixtures";
 import { Recorded, installMocks, settle } from "../unit/harness";
 
@@ -142,6 +141,8 @@ export function expand(arg: string, env: Record<string, string>): string {
  * unprivileged as in its pod (and one that refuses root starts); files keep their real owner. As any other
  * user, the command as it is. The same helper as test/e2e/postgres.ts's asPostgresUser.
  */
+export { freePort };
+
 export const unprivileged: (cmd: string, args: string[]) => [string, string[]] = asPostgresUser;
 
 export interface HttpAnswer {
@@ -185,17 +186,6 @@ export function httpRequest(port: number, urlPath: string, opts: HttpOptions = {
 
 export function scratchDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `keel-conf-${prefix}-`));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** A program running in the background with its output kept; `stop()` ends it (and is safe to repeat). */

@@ -8,6 +8,8 @@ import { PostgresBinaries, asPostgresUser, ensurePostgres } from "../e2e/postgre
 import { Recorded } from "../unit/harness";
 import {
   Running,
+  dataOf,
+  objectIn,
   ensureProgram,
   fileOf,
   find,
@@ -47,10 +49,6 @@ const rewrites = [
     "port; PGHOST synapse-li-postgres → 127.0.0.1 with PGPORT=<LI port>; /tmp/ → <scratch>/",
 ];
 
-/** Pulumi marks a secret input with this key (the value is under `value`); the mocks keep the marking. */
-const secretSignature = "4dabf18193072939515e22adb298388d";
-const unwrap = (v: any): any => (v && typeof v === "object" && secretSignature in v ? unwrap(v.value) : v);
-
 interface Run {
   status: number;
   stdout: string;
@@ -84,18 +82,9 @@ function step(what: string): () => void {
 // ---- what the program rendered ------------------------------------------------------------------------------
 
 function secretValue(res: Recorded[], namespace: string, name: string, key: string): string {
-  const s = res.find(
-    (r) =>
-      r.type === "kubernetes:core/v1:Secret" &&
-      r.inputs.metadata?.namespace === namespace &&
-      r.inputs.metadata?.name === name,
-  );
-  if (!s) throw new Error(`no Secret ${namespace}/${name}`);
-  const text = unwrap(unwrap(s.inputs.stringData)?.[key]);
-  if (typeof text === "string") return text;
-  const b64 = unwrap(unwrap(s.inputs.data)?.[key]);
-  if (typeof b64 === "string") return Buffer.from(b64, "base64").toString("utf8");
-  throw new Error(`Secret ${namespace}/${name} has no ${key}`);
+  const text = dataOf(objectIn(res, "Secret", namespace, name))[key];
+  if (typeof text !== "string") throw new Error(`Secret ${namespace}/${name} has no ${key}`);
+  return text;
 }
 
 /** A container's environment with every secretKeyRef resolved from the rendered Secrets. */

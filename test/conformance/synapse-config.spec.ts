@@ -6,7 +6,7 @@ import * as path from "path";
 import { synapseStreams } from "@keel/matrix";
 import YAML from "yaml";
 import { Recorded } from "../unit/harness";
-import { ensureProgram, objectIn, renderStack, root, scratchDir } from "./harness";
+import { dataOf, ensureProgram, objectIn, renderStack, root, scratchDir } from "./harness";
 
 /*
  * Every Synapse process the dev and prod stacks render (the main Synapse, each worker pod, the
@@ -33,10 +33,6 @@ const rewrites = [
   "POD_NAME (downward API metadata.name) → <StatefulSet>-<ordinal> for each ordinal below spec.replicas",
 ];
 
-/** Pulumi marks a secret input with this key (the value is under `value`); the mocks keep the marking. */
-const secretSignature = "4dabf18193072939515e22adb298388d";
-const unwrap = (v: any): any => (v && typeof v === "object" && secretSignature in v ? unwrap(v.value) : v);
-
 const synapseDir = path.join(root, "test/conformance/synapse");
 
 interface Mount {
@@ -53,14 +49,6 @@ interface Pod {
   command: string[];
   env: Record<string, string>;
   mounts: Mount[];
-}
-
-function secretFiles(s: Recorded): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(unwrap(s.inputs.data) ?? {}))
-    out[k] = Buffer.from(unwrap(v) as string, "base64").toString("utf8");
-  for (const [k, v] of Object.entries(unwrap(s.inputs.stringData) ?? {})) out[k] = unwrap(v) as string;
-  return out;
 }
 
 /** Every pod of every StatefulSet whose container runs a Synapse app. */
@@ -82,7 +70,7 @@ function synapsePods(res: Recorded[]): Pod[] {
       }
       if (v.secret) {
         expect(v.secret.items, "no items selection").to.equal(undefined);
-        const files = secretFiles(objectIn(res, "Secret", namespace, v.secret.secretName));
+        const files = dataOf(objectIn(res, "Secret", namespace, v.secret.secretName));
         return { mountPath: m.mountPath, kind: "secret", files };
       }
       if (v.emptyDir) return { mountPath: m.mountPath, kind: "emptyDir", files: {} };
@@ -92,7 +80,7 @@ function synapsePods(res: Recorded[]): Pod[] {
     const env: Record<string, string> = {};
     for (const e of c.env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
-      if (ref) env[e.name] = secretFiles(objectIn(res, "Secret", namespace, ref.name))[ref.key];
+      if (ref) env[e.name] = dataOf(objectIn(res, "Secret", namespace, ref.name))[ref.key];
       else if (typeof e.value === "string") env[e.name] = e.value;
     }
     const podNameEnv = (c.env ?? []).find((e: any) => e.valueFrom?.fieldRef?.fieldPath === "metadata.name");

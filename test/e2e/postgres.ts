@@ -39,7 +39,8 @@ export function asPostgresUser(cmd: string, args: string[]): [string, string[]] 
   return ["unshare", ["--user", "--map-user=65534", "--map-group=65534", "--", cmd, ...args]];
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
