@@ -1,25 +1,35 @@
 import { expect } from "chai";
-import { spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
 import { PostgresBinaries, asPostgresUser, ensurePostgres } from "../e2e/postgres";
 import { Recorded } from "../unit/harness";
 import {
   Running,
-  dataOf,
-  objectIn,
+  containerEnv,
   ensureProgram,
   fileOf,
   find,
   freePort,
   renderStack,
-  root,
   scratchDir,
   versionOf,
   waitFor,
 } from "./harness";
+import {
+  Conn,
+  ImagePostgres,
+  Run,
+  exec,
+  pgbouncerRewrites,
+  podPostgres,
+  portOpen,
+  psqlRun,
+  query,
+  secretValue,
+  startPgBouncer,
+  step,
+} from "./postgres/image";
 
 /*
  * The Matrix platform's PostgreSQL as the dev stack renders it, run for real: the official image's first-start
@@ -40,8 +50,7 @@ const rewrites = [
   "pg_hba.conf: initdb's `host all all 127.0.0.1/32 trust` and `::1/128 trust` dropped: in the cluster clients " +
     "come from other pods, which only the entrypoint's `host all all all scram-sha-256` matches",
   "uid 999 / 998 (runAsUser) → 65534 in a user namespace when the suite runs as root",
-  "pgbouncer.ini: host=synapse-postgres port=5432 → 127.0.0.1:<server port>; listen_addr 0.0.0.0 → 127.0.0.1; " +
-    "listen_port 5432 → <free port>; auth_file /etc/pgbouncer/auth/userlist.txt → <scratch>/auth/userlist.txt",
+  pgbouncerRewrites,
   "homeserver.yaml: database.args host pgbouncer → 127.0.0.1, port 5432 → PgBouncer's; signing_key_path " +
     "/secrets/signing/signing.key → <scratch>; kept: server_name, signing_key_path, trusted_key_servers, " +
     "report_stats, database (the rest names files and services that are not here)",
@@ -49,91 +58,7 @@ const rewrites = [
     "port; PGHOST synapse-li-postgres → 127.0.0.1 with PGPORT=<LI port>; /tmp/ → <scratch>/",
 ];
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to its end without blocking the event loop (the servers' output keeps flowing). */
-function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout!.on("data", (d) => (stdout += d));
-    p.stderr!.on("data", (d) => (stderr += d));
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr }));
-    if (input !== undefined) {
-      // A program that exits without reading its input (psql refused at login) closes the pipe: its status tells.
-      p.stdin!.on("error", () => undefined);
-      p.stdin!.end(input);
-    }
-  });
-}
-
-function step(what: string): () => void {
-  const started = Date.now();
-  process.stderr.write(`      … ${what}\n`);
-  return () => process.stderr.write(`        (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
-}
-
 // ---- what the program rendered ------------------------------------------------------------------------------
-
-function secretValue(res: Recorded[], namespace: string, name: string, key: string): string {
-  const text = dataOf(objectIn(res, "Secret", namespace, name))[key];
-  if (typeof text !== "string") throw new Error(`Secret ${namespace}/${name} has no ${key}`);
-  return text;
-}
-
-/** A container's environment with every secretKeyRef resolved from the rendered Secrets. */
-function containerEnv(res: Recorded[], namespace: string, container: any): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    const ref = e.valueFrom?.secretKeyRef;
-    if (ref) env[e.name] = secretValue(res, namespace, ref.name, ref.key);
-    else if (typeof e.value === "string") env[e.name] = e.value;
-  }
-  return env;
-}
-
-interface PodPostgres {
-  namespace: string;
-  args: string[];
-  env: Record<string, string>;
-  /** The files mounted at /docker-entrypoint-initdb.d and their mode. */
-  initFiles: Record<string, string>;
-  initMode: number;
-}
-
-function podPostgres(res: Recorded[], statefulSet: string): PodPostgres {
-  const ss = find(res, "StatefulSet", new RegExp(`^${statefulSet}$`));
-  const namespace: string = ss.inputs.metadata.namespace;
-  const pod = ss.inputs.spec.template.spec;
-  const container = pod.containers[0];
-  expect(container.command, "the image's entrypoint runs (no command override)").to.equal(undefined);
-  const mount = (container.volumeMounts ?? []).find(
-    (m: any) => m.mountPath === "/docker-entrypoint-initdb.d",
-  );
-  const volume = mount && pod.volumes.find((v: any) => v.name === mount.name);
-  const configMap = volume?.configMap?.name;
-  const initFiles = configMap
-    ? res.find(
-        (r) =>
-          r.type === "kubernetes:core/v1:ConfigMap" &&
-          r.inputs.metadata?.namespace === namespace &&
-          r.inputs.metadata?.name === configMap,
-      )?.inputs.data
-    : {};
-  return {
-    namespace,
-    args: container.args,
-    env: containerEnv(res, namespace, container),
-    initFiles: initFiles ?? {},
-    initMode: volume?.configMap?.defaultMode ?? 0o644,
-  };
-}
 
 /** The `-c name=value` settings of a container's arguments. */
 function settingsOf(args: string[]): [string, string][] {
@@ -153,133 +78,6 @@ function sameSetting(shown: string, rendered: string): boolean {
     return m ? Number(m[1]) * { kB: 1, MB: 1024, GB: 1024 ** 2, TB: 1024 ** 3 }[m[2] as "kB"] : undefined;
   };
   return shown === rendered || (kb(shown) !== undefined && kb(shown) === kb(rendered));
-}
-
-// ---- PostgreSQL as the image starts it ------------------------------------------------------------------------
-
-interface Conn {
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
-
-class ImagePostgres {
-  readonly dir: string;
-  readonly data: string;
-  readonly sockets: string;
-  port = 0;
-  initLog = "";
-  private server?: Running;
-
-  constructor(
-    readonly bin: PostgresBinaries,
-    readonly pod: PodPostgres,
-    label: string,
-  ) {
-    this.dir = scratchDir(`pg-${label}`);
-    this.data = path.join(this.dir, "data/pgdata");
-    this.sockets = path.join(this.dir, "run");
-  }
-
-  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return {
-      PATH: `${this.bin.server}:${this.bin.client}:${process.env.PATH}`,
-      LANG: "C.UTF-8",
-      ...this.pod.env,
-      PGDATA: this.data,
-      ...extra,
-    };
-  }
-
-  get initdbDir(): string {
-    return path.join(this.dir, "initdb");
-  }
-
-  /** The entrypoint's first start, then `postgres` with the rendered arguments (+ the address rewrites). */
-  async start(): Promise<void> {
-    fs.mkdirSync(this.sockets, { recursive: true });
-    fs.mkdirSync(this.initdbDir);
-    for (const [name, text] of Object.entries(this.pod.initFiles)) {
-      fs.writeFileSync(path.join(this.initdbDir, name), text, { mode: this.pod.initMode });
-    }
-    const socketArg = ["-c", `unix_socket_directories=${this.sockets}`];
-    const script = path.join(root, "test/conformance/postgres/entrypoint-init.sh");
-    const [cmd, args] = asPostgresUser("bash", [script, ...this.pod.args, ...socketArg]);
-    const env = this.env({ KEEL_INITDB_DIR: this.initdbDir, KEEL_SOCKET_DIR: this.sockets });
-    const init = await exec(cmd, args, env);
-    this.initLog = init.stdout + init.stderr;
-    if (init.status !== 0) throw new Error(`the entrypoint's first start failed:\n${this.initLog}`);
-    this.dropLoopbackTrust();
-    this.port = await freePort();
-    const listen = ["-c", "listen_addresses=127.0.0.1", "-c", `port=${this.port}`];
-    const [pcmd, pargs] = asPostgresUser(path.join(this.bin.server, "postgres"), [
-      ...this.pod.args,
-      ...socketArg,
-      ...listen,
-    ]);
-    this.server = new Running(pcmd, pargs, { env: this.env() });
-    await waitFor("PostgreSQL accepts connections", () => this.ready(), 60_000, this.server);
-  }
-
-  private dropLoopbackTrust(): void {
-    const hba = path.join(this.data, "pg_hba.conf");
-    const lines = fs.readFileSync(hba, "utf8").split("\n");
-    const kept = lines.filter((l) => !/^host\s+.*\s(127\.0\.0\.1\/32|::1\/128)\s+trust\s*$/.test(l));
-    expect(lines.length - kept.length, "initdb's loopback trust lines").to.equal(4);
-    fs.writeFileSync(hba, kept.join("\n"));
-  }
-
-  private async ready(): Promise<boolean> {
-    const r = await exec(
-      path.join(this.bin.client, "pg_isready"),
-      ["-h", "127.0.0.1", "-p", String(this.port)],
-      {},
-    );
-    return r.status === 0;
-  }
-
-  superuser(database = this.pod.env.POSTGRES_DB): Conn {
-    return {
-      port: this.port,
-      user: this.pod.env.POSTGRES_USER,
-      password: this.pod.env.POSTGRES_PASSWORD,
-      database,
-    };
-  }
-
-  output(): string {
-    return this.server?.output() ?? "";
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    // The image's STOPSIGNAL is SIGINT: a fast shutdown.
-    if (!this.server.exited() && this.server.proc.pid) process.kill(this.server.proc.pid, "SIGINT");
-    await waitFor("PostgreSQL stops", () => this.server!.exited(), 30_000).catch(() => undefined);
-    await this.server.stop();
-  }
-}
-
-function psqlRun(bin: PostgresBinaries, c: Conn, sql: string): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH,
-    LANG: "C.UTF-8",
-    PGHOST: "127.0.0.1",
-    PGPORT: String(c.port),
-    PGUSER: c.user,
-    PGPASSWORD: c.password,
-    PGDATABASE: c.database,
-    PGCONNECT_TIMEOUT: "10",
-  };
-  const args = ["--no-psqlrc", "--no-align", "--tuples-only", "--quiet", "--set", "ON_ERROR_STOP=1"];
-  return exec(path.join(bin.client, "psql"), args, env, sql);
-}
-
-async function query(bin: PostgresBinaries, c: Conn, sql: string): Promise<string> {
-  const r = await psqlRun(bin, c, sql);
-  if (r.status !== 0) throw new Error(`psql as ${c.user} on port ${c.port} failed:\n${r.stderr}`);
-  return r.stdout.replace(/\n$/, "");
 }
 
 // ---- the suite ------------------------------------------------------------------------------------------------
@@ -319,7 +117,7 @@ describe("conformance: Matrix PostgreSQL 17, PgBouncer, Synapse's migrations and
     await main.start();
     done();
     bouncerPort = await freePort();
-    bouncer = startPgBouncer(pgbouncer);
+    bouncer = startBouncer(pgbouncer);
   });
 
   after(async function () {
@@ -329,25 +127,10 @@ describe("conformance: Matrix PostgreSQL 17, PgBouncer, Synapse's migrations and
     for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  function startPgBouncer(program: string): Running {
+  function startBouncer(program: string): Running {
     const dir = scratchDir("pgbouncer");
     scratch.push(dir);
-    const ini = fileOf(res, "ConfigMap", /^matrix-pgbouncer-config$/, "pgbouncer.ini");
-    const auth = path.join(dir, "auth/userlist.txt");
-    fs.mkdirSync(path.dirname(auth));
-    fs.writeFileSync(auth, secretValue(res, "matrix", "pgbouncer-auth", "userlist.txt"), { mode: 0o600 });
-    const rewritten = [
-      [/host=synapse-postgres port=5432/, `host=127.0.0.1 port=${main.port}`],
-      [/^listen_addr = 0\.0\.0\.0$/m, "listen_addr = 127.0.0.1"],
-      [/^listen_port = 5432$/m, `listen_port = ${bouncerPort}`],
-      [/^auth_file = \/etc\/pgbouncer\/auth\/userlist\.txt$/m, `auth_file = ${auth}`],
-    ].reduce((text, [from, to]) => {
-      expect(text, `pgbouncer.ini has ${from}`).to.match(from as RegExp);
-      return text.replace(from, to as string);
-    }, ini);
-    fs.writeFileSync(path.join(dir, "pgbouncer.ini"), rewritten);
-    const [cmd, args] = asPostgresUser(program, [path.join(dir, "pgbouncer.ini")]);
-    return new Running(cmd, args);
+    return startPgBouncer(res, program, { server: main.port, listen: bouncerPort }, dir);
   }
 
   const throughBouncer = (password: string): Conn => ({
@@ -435,7 +218,8 @@ describe("conformance: Matrix PostgreSQL 17, PgBouncer, Synapse's migrations and
     const env = {
       PATH: process.env.PATH,
       LANG: "C.UTF-8",
-      PGPASSWORD: containerEnv(res, "matrix", synapseMainContainer()).PGPASSWORD,
+      PGPASSWORD: containerEnv(res, "matrix", synapseMainContainer(), { "metadata.name": "synapse-main-0" })
+        .PGPASSWORD,
     };
     const done = step(
       `python -m synapse._scripts.update_synapse_database --run-background-updates (Synapse ${synapseVersion})`,
@@ -704,14 +488,3 @@ describe("conformance: Matrix PostgreSQL 17, PgBouncer, Synapse's migrations and
 const versionScript =
   "import sys, synapse, psycopg2; print(f'matrix-synapse {synapse.__version__}, psycopg2 {psycopg2.__version__}, " +
   "Python {sys.version.split()[0]}')";
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
-}
