@@ -27,6 +27,7 @@ import {
   versionOf,
   waitFor,
 } from "./harness";
+import { backendsOf, localize } from "./haproxy/localize";
 
 /*
  * The Matrix router's haproxy.cfg, as the program renders it for the dev and the prod stack, run by a real
@@ -81,32 +82,6 @@ async function serverStates(statsPort: number): Promise<ServerState[]> {
       check: v[cols.indexOf("check_status")].replace(/^\* /, ""),
     }))
     .filter((s) => s.backend.startsWith("synapse-") && !["FRONTEND", "BACKEND"].includes(s.server));
-}
-
-const backendsOf = (cfg: string) => [...cfg.matchAll(/^backend (\S+)$/gm)].map((m) => m[1]);
-
-/**
- * The rendered file with only peer addresses rewritten: the two binds to 127.0.0.1, each server-template's
- * SRV name to its stand-in's address and its health-check port to the same port. Returns the rewrites made.
- */
-function localize(cfg: string, ports: { http: number; stats: number }, standIns: Map<string, number>) {
-  const rewrites: string[] = [];
-  let backend = "";
-  const lines = cfg.split("\n").map((line) => {
-    backend = /^backend (\S+)$/.exec(line)?.[1] ?? backend;
-    let out = line
-      .replace(`bind :${HAPROXY_PORTS.http}`, `bind 127.0.0.1:${ports.http}`)
-      .replace(`bind :${HAPROXY_PORTS.stats}`, `bind 127.0.0.1:${ports.stats}`);
-    const tpl = /^(\s*server-template \S+ \d+ )(\S+)( .* check port )(\d+)( .*)$/.exec(out);
-    if (tpl) {
-      const port = standIns.get(backend);
-      if (port === undefined) throw new Error(`no stand-in for backend ${backend}`);
-      out = `${tpl[1]}127.0.0.1:${port}${tpl[3]}${port}${tpl[5]}`;
-    }
-    if (out !== line) rewrites.push(`${line.trim()}  →  ${out.trim()}`);
-    return out;
-  });
-  return { text: lines.join("\n"), rewrites };
 }
 
 /** Representative client, federation and media requests: every rule of the routing table and its fallbacks. */
@@ -196,7 +171,8 @@ describe("conformance: HAProxy runs the Matrix router's haproxy.cfg", function (
         httpPort = await freePort();
         statsPort = await freePort();
         const ports = new Map([...standIns].map(([b, s]) => [b, (s.address() as AddressInfo).port]));
-        const local = localize(cfg, { http: httpPort, stats: statsPort }, ports);
+        const servers = new Map([...ports].map(([b, port]) => [b, { port, check: port }]));
+        const local = localize(cfg, { http: httpPort, stats: statsPort }, servers);
         console.log(`      ${stack}: rewrites of peer addresses and ports (nothing else):`);
         for (const r of local.rewrites) console.log(`        ${r}`);
         dir = scratchDir(`haproxy-${stack}`);
