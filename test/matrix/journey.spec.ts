@@ -1,0 +1,259 @@
+import { MatrixWorkerCounts, haproxyBackendName, resolveMatrixSettings, routeRequest } from "@keel/matrix";
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { parseStackConfig } from "../../program/config";
+import { renderStack, waitFor } from "../conformance/harness";
+import { stackConfig } from "../unit/fixtures";
+import { Answer, MatrixClient, haproxyLog, registerWithSecret } from "./client";
+import { MatrixSite } from "./site";
+
+/*
+ * A client journey through HAProxy only, on the dev stack's Matrix platform run for real (test/matrix/site.ts):
+ * shared-secret registration, login, a room with an invite and a join, messages, an incremental /sync,
+ * media up and down, the room directory, the federation key endpoint, the admin API, and the antivirus
+ * module with its scan worker and clamd. Every request's answering backend is read from HAProxy's log and
+ * must be the one routeRequest (the routing table the config is generated from) names.
+ */
+
+const server = "dev.keel.test";
+
+function devWorkers(): MatrixWorkerCounts {
+  const cfg = parseStackConfig(stackConfig("dev"));
+  return resolveMatrixSettings(cfg.matrix, cfg.sizing).workers;
+}
+
+describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, real software on 127.0.0.1", function () {
+  const site = new MatrixSite();
+  const counts = devWorkers();
+  let anon: MatrixClient;
+  let alice: MatrixClient;
+  let bob: MatrixClient;
+  let roomId = "";
+  let failed = false;
+  const answered: string[] = [];
+
+  /** How many requests HAProxy has logged so far (a request's line is looked for after it). */
+  async function mark(): Promise<number> {
+    const sent = MatrixClient.sent;
+    await waitFor(
+      `HAProxy logs the ${sent} requests sent so far`,
+      () => haproxyLog(site.haproxy!.output()).length >= sent,
+    );
+    return sent;
+  }
+
+  /** The answering backend of a request made after `since`, per HAProxy's log, checked against routeRequest. */
+  async function routed(since: number, method: string, urlPath: string, status?: number) {
+    const expected = haproxyBackendName(routeRequest(method, urlPath, counts));
+    let line: ReturnType<typeof haproxyLog>[number] | undefined;
+    await waitFor(`HAProxy logs ${method} ${urlPath}`, () => {
+      line = haproxyLog(site.haproxy!.output())
+        .slice(since)
+        .find((l) => l.method === method && l.path === urlPath);
+      return line !== undefined;
+    });
+    answered.push(`${method} ${urlPath.split("?")[0]} → ${line!.backend}/${line!.server} ${line!.status}`);
+    expect(line!.backend, `${method} ${urlPath}: backend`).to.equal(expected);
+    if (status !== undefined)
+      expect(line!.status, `${method} ${urlPath}: status HAProxy logged`).to.equal(status);
+    return line!;
+  }
+
+  /** A request through HAProxy, with its answering backend checked; `status` is expected (200 unless told). */
+  async function via(
+    c: MatrixClient,
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    status = 200,
+    headers: Record<string, string> = {},
+  ): Promise<Answer & { backend: string }> {
+    const since = await mark();
+    const r = await c.call(method, urlPath, body, headers);
+    expect(r.status, `${method} ${urlPath}: ${r.body}`).to.equal(status);
+    const line = await routed(since, method, urlPath, status);
+    return { ...r, backend: line.backend };
+  }
+
+  const ok = (c: MatrixClient, method: string, urlPath: string, body?: unknown) =>
+    via(c, method, urlPath, body);
+
+  before(async function () {
+    const res = await renderStack("dev");
+    try {
+      await site.start(res);
+    } finally {
+      process.stderr.write(`      versions:\n${site.versions.map((v) => `        ${v}\n`).join("")}`);
+      process.stderr.write(`      rewrites:\n${site.rewrites.map((r) => `        - ${r}\n`).join("")}`);
+    }
+    anon = new MatrixClient(site.httpPort);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && !failed) {
+      failed = true;
+      process.stderr.write(site.logs());
+    }
+  });
+
+  after(async function () {
+    process.stderr.write(`      answered:\n${answered.map((a) => `        ${a}\n`).join("")}`);
+    await site.stop();
+    if (!failed) site.cleanup();
+    else process.stderr.write(`      kept for inspection: ${site.scratch}\n`);
+  });
+
+  it("runs main and every dev worker pod, each with its rendered app; HAProxy has every backend's server UP", function () {
+    const pods = site.synapse.map((s) => `${s.pod.pod} ${s.app}`);
+    expect(pods).to.include("synapse-main-0 synapse.app.homeserver");
+    const rendered = site.res
+      .filter((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.inputs.metadata.namespace === "matrix")
+      .filter((r) => /^ghcr\.io\/element-hq\/synapse:/.test(r.inputs.spec.template.spec.containers[0].image))
+      .map((r) => r.inputs.spec.replicas ?? 1);
+    expect(site.synapse.length, "every rendered Synapse pod").to.equal(rendered.reduce((a, n) => a + n, 0));
+    expect(site.synapse.length, "main and workers").to.be.greaterThan(8);
+    for (const s of site.synapse) expect(s.proc.exited(), `${s.pod.pod} running`).to.equal(false);
+  });
+
+  let secret = "";
+
+  it("registers two users with the generated registration shared secret; a wrong secret is refused", async function () {
+    const main = site.synapse.find((s) => s.pod.pod === "synapse-main-0")!;
+    secret = YAML.parse(main.written.files["/secrets/synapse/secrets.yaml"]).registration_shared_secret;
+    expect(secret, "the generated secret").to.have.length.of.at.least(32);
+    const wrong = await registerWithSecret(anon, "not-the-secret", "mallory", "pw-mallory-123", true);
+    expect(wrong.json.error, wrong.body).to.equal("HMAC incorrect");
+    expect(wrong.status, wrong.body).to.equal(403);
+    const since = await mark();
+    const a = await registerWithSecret(anon, secret, "alice", "pw-alice-123456", true);
+    expect(a.status, a.body).to.equal(200);
+    expect(a.json.user_id).to.equal(`@alice:${server}`);
+    await routed(since, "GET", "/_synapse/admin/v1/register", 200);
+    await routed(since, "POST", "/_synapse/admin/v1/register", 200);
+    const b = await registerWithSecret(anon, secret, "bob", "pw-bob-1234567", false);
+    expect(b.status, b.body).to.equal(200);
+    alice = anon.withToken(a.json.access_token);
+  });
+
+  it("logs in with a password (and a wrong one is refused)", async function () {
+    const body = (password: string) => ({
+      type: "m.login.password",
+      identifier: { type: "m.id.user", user: "bob" },
+      password,
+    });
+    await via(anon, "POST", "/_matrix/client/v3/login", body("wrong-password"), 403);
+    const r = await ok(anon, "POST", "/_matrix/client/v3/login", body("pw-bob-1234567"));
+    expect(r.json.user_id).to.equal(`@bob:${server}`);
+    bob = anon.withToken(r.json.access_token);
+    const who = await ok(bob, "GET", "/_matrix/client/v3/account/whoami");
+    expect(who.json.user_id).to.equal(`@bob:${server}`);
+  });
+
+  it("creates a room, invites bob, bob joins, both send messages", async function () {
+    const created = await ok(alice, "POST", "/_matrix/client/v3/createRoom", {
+      name: "keel e2e",
+      room_alias_name: "keel-e2e",
+      visibility: "public",
+      preset: "public_chat",
+    });
+    roomId = created.json.room_id;
+    expect(roomId).to.match(new RegExp(`^!.+:${server.replace(/\./g, "\\.")}$`));
+    const room = encodeURIComponent(roomId);
+    await ok(alice, "POST", `/_matrix/client/v3/rooms/${room}/invite`, { user_id: `@bob:${server}` });
+    await ok(bob, "POST", `/_matrix/client/v3/join/${room}`, {});
+    for (const [who, c, text] of [
+      ["alice", alice, "hello from alice"],
+      ["bob", bob, "hello from bob"],
+    ] as const) {
+      const r = await ok(c, "PUT", `/_matrix/client/v3/rooms/${room}/send/m.room.message/${who}-1`, {
+        msgtype: "m.text",
+        body: text,
+      });
+      expect(r.json.event_id).to.match(/^\$/);
+    }
+    const members = await ok(alice, "GET", `/_matrix/client/v3/rooms/${room}/joined_members`);
+    expect(Object.keys(members.json.joined).sort()).to.deep.equal([`@alice:${server}`, `@bob:${server}`]);
+  });
+
+  it("an incremental /sync with a since token is answered by the synchrotron and carries the new message", async function () {
+    const first = await ok(bob, "GET", "/_matrix/client/v3/sync?timeout=0");
+    expect(first.json.rooms.join, "bob's joined rooms").to.have.property(roomId);
+    const since = first.json.next_batch;
+    const room = encodeURIComponent(roomId);
+    await ok(alice, "PUT", `/_matrix/client/v3/rooms/${room}/send/m.room.message/alice-2`, {
+      msgtype: "m.text",
+      body: "after the since token",
+    });
+    const url = `/_matrix/client/v3/sync?since=${encodeURIComponent(since)}&timeout=10000`;
+    const next = await ok(bob, "GET", url);
+    expect(next.backend).to.equal("synapse-synchrotron");
+    const bodies = (next.json.rooms?.join?.[roomId]?.timeline?.events ?? []).map((e: any) => e.content?.body);
+    expect(bodies, "the message sent after the token").to.deep.equal(["after the since token"]);
+    const worker = site.synapse.find((s) => s.pod.pod === "synapse-synchrotron-0")!;
+    expect(worker.proc.output(), "the synchrotron's own access log").to.match(
+      /Processed request: .*"GET \/_matrix\/client\/v3\/sync\?since=/,
+    );
+  });
+
+  let mediaId = "";
+  const clean = Buffer.from(`keel media ${Date.now()}\n`.repeat(64));
+
+  it("uploads media and downloads it back through the media repository; it is stored where the rendered config says", async function () {
+    const up = await via(alice, "POST", "/_matrix/media/v3/upload?filename=clean.txt", clean, 200, {
+      "content-type": "text/plain",
+    });
+    const uri: string = up.json.content_uri;
+    expect(uri).to.match(new RegExp(`^mxc://${server}/`));
+    mediaId = uri.split("/").pop()!;
+    const url = `/_matrix/client/v1/media/download/${server}/${mediaId}`;
+    const since = await mark();
+    const down = await alice.download(url);
+    expect(down.status).to.equal(200);
+    expect(down.body.equals(clean), "the same bytes").to.equal(true);
+    expect((await routed(since, "GET", url, 200)).backend).to.equal("synapse-media-repository");
+    const media = site.synapse.find((s) => s.pod.pod === "synapse-media-repository-0")!;
+    const hs = YAML.parse(media.written.files["/conf/homeserver.yaml"]);
+    const stored = path.join(
+      hs.media_store_path,
+      "local_content",
+      mediaId.slice(0, 2),
+      mediaId.slice(2, 4),
+      mediaId.slice(4),
+    );
+    expect(stored.startsWith(`${media.written.podRoot}/media/`), `${stored} on the media volume`).to.equal(
+      true,
+    );
+    expect(fs.readFileSync(stored).equals(clean), `${stored} holds the upload`).to.equal(true);
+  });
+
+  it("the room directory and the federation key endpoint answer through their routes", async function () {
+    const dir = await ok(anon.withToken(alice.token!), "GET", "/_matrix/client/v3/publicRooms");
+    process.stderr.write(
+      `        publicRooms: ${JSON.stringify(dir.json.chunk.map((r: any) => r.room_id))}\n`,
+    );
+    const alias = await ok(
+      bob,
+      "GET",
+      `/_matrix/client/v3/directory/room/${encodeURIComponent(`#keel-e2e:${server}`)}`,
+    );
+    expect(alias.json.room_id).to.equal(roomId);
+    const keys = await ok(anon, "GET", "/_matrix/key/v2/server");
+    expect(keys.json.server_name).to.equal(server);
+    const main = site.synapse.find((s) => s.pod.pod === "synapse-main-0")!;
+    const keyFile = Object.entries(main.written.files).find(([f]) => f.endsWith("/signing.key"))![1];
+    const [alg, version] = keyFile.trim().split(" ");
+    expect(Object.keys(keys.json.verify_keys), "the rendered signing key").to.deep.equal([
+      `${alg}:${version}`,
+    ]);
+  });
+
+  it("the admin API answers the admin and refuses a user", async function () {
+    const url = `/_synapse/admin/v2/users/${encodeURIComponent(`@bob:${server}`)}`;
+    const r = await ok(alice, "GET", url);
+    expect(r.json).to.include({ name: `@bob:${server}`, admin: false });
+    const refused = await via(bob, "GET", url, undefined, 403);
+    expect(refused.json.errcode).to.equal("M_FORBIDDEN");
+  });
+});
