@@ -102,7 +102,7 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
     process.stderr.write(`      answered:\n${answered.map((a) => `        ${a}\n`).join("")}`);
     await site.stop();
     if (!failed) site.cleanup();
-    else process.stderr.write(`      kept for inspection: ${site.scratch}\n`);
+    else process.stderr.write(`      kept for inspection: ${site.scratch}, logs in ${site.saveLogs()}\n`);
   });
 
   it("runs main and every dev worker pod, each with its rendered app; HAProxy has every backend's server UP", function () {
@@ -229,10 +229,23 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
   });
 
   it("the room directory and the federation key endpoint answer through their routes", async function () {
-    const dir = await ok(anon.withToken(alice.token!), "GET", "/_matrix/client/v3/publicRooms");
-    process.stderr.write(
-      `        publicRooms: ${JSON.stringify(dir.json.chunk.map((r: any) => r.room_id))}\n`,
+    // The rendered config sets no room_list_publication_rules: Synapse's default denies publishing to everyone
+    // (admins too); createRoom's `visibility: public` is dropped, and an explicit publication is refused.
+    const dir = await ok(alice, "GET", "/_matrix/client/v3/publicRooms");
+    expect(
+      dir.json.chunk.map((r: any) => r.room_id),
+      "the room was not published",
+    ).to.deep.equal([]);
+    const publish = await via(
+      alice,
+      "PUT",
+      `/_matrix/client/v3/directory/list/room/${encodeURIComponent(roomId)}`,
+      {
+        visibility: "public",
+      },
+      403,
     );
+    expect(publish.json.error).to.equal("Not allowed to publish room");
     const alias = await ok(
       bob,
       "GET",
@@ -255,5 +268,91 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
     expect(r.json).to.include({ name: `@bob:${server}`, admin: false });
     const refused = await via(bob, "GET", url, undefined, 403);
     expect(refused.json.errcode).to.equal("M_FORBIDDEN");
+  });
+
+  describe("antivirus: the Synapse module, real clamd and the scan worker", function () {
+    const signature = "Keel.Test.EICAR.UNOFFICIAL";
+    const storeFiles = () => {
+      const media = site.synapse.find((s) => s.pod.pod === "synapse-media-repository-0")!;
+      const store = YAML.parse(media.written.files["/conf/homeserver.yaml"]).media_store_path;
+      const walk = (d: string): string[] =>
+        fs.existsSync(d)
+          ? fs
+              .readdirSync(d, { withFileTypes: true })
+              .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]))
+          : [];
+      return walk(path.join(store, "local_content"));
+    };
+    const upload = (body: Buffer, name: string, status: number) =>
+      via(alice, "POST", `/_matrix/media/v3/upload?filename=${name}`, body, status, {
+        "content-type": "application/octet-stream",
+      });
+
+    it("an infected upload within sync_max_bytes is refused while it waits, and nothing is stored", async function () {
+      const before = storeFiles();
+      const infected = Buffer.concat([Buffer.from("keel small infected\n"), MatrixSite.infected()]);
+      // The module answers Codes.FORBIDDEN; Synapse's upload servlet turns any spam verdict into 400.
+      const r = await upload(infected, "small-infected.bin", 400);
+      expect(r.json.error, r.body).to.equal("Bad content");
+      expect(storeFiles(), "no file left in the media store").to.deep.equal(before);
+      const media = site.synapse.find((s) => s.pod.pod === "synapse-media-repository-0")!;
+      expect(media.proc.output(), "the module's own log line").to.contain(signature);
+    });
+
+    const big = 11 * 1024 * 1024;
+    const ids: Record<string, string> = {};
+    let cleanBig: Buffer;
+
+    it("larger uploads are accepted and queued on av:scan; the scan worker scans them with clamd and the queue drains", async function () {
+      const hs = YAML.parse(
+        site.synapse.find((s) => s.pod.pod === "synapse-main-0")!.written.files["/conf/homeserver.yaml"],
+      );
+      const syncMax = hs.modules.find((m: any) => m.module === "synapse_av_checker.AvChecker").config
+        .sync_max_bytes;
+      expect(big, "beyond the synchronous scan limit").to.be.greaterThan(syncMax);
+      const infected = Buffer.concat([Buffer.alloc(big), MatrixSite.infected()]);
+      cleanBig = Buffer.concat([Buffer.alloc(big), Buffer.from("keel clean tail\n")]);
+      ids.infected = (await upload(infected, "big-infected.bin", 200)).json.content_uri.split("/").pop();
+      ids.clean = (await upload(cleanBig, "big-clean.bin", 200)).json.content_uri.split("/").pop();
+      const results = () =>
+        site
+          .avQueue("--csv", "XRANGE", "av:results", "-", "+")
+          .split("\n")
+          .filter((l) => l.length > 0);
+      await waitFor(
+        "av:results has a verdict for both uploads",
+        () => Object.values(ids).every((id) => results().some((l) => l.includes(id))),
+        120_000,
+        site.scanWorker,
+      );
+      const verdict = (id: string) => results().find((l) => l.includes(id))!;
+      expect(verdict(ids.infected)).to.match(/"verdict","infected"/);
+      expect(verdict(ids.infected)).to.contain(signature);
+      expect(verdict(ids.clean)).to.match(/"verdict","clean"/);
+      expect(site.avQueue("XLEN", "av:scan"), "av:scan drained (acknowledged jobs are deleted)").to.equal(
+        "0",
+      );
+      expect(site.avQueue("XPENDING", "av:scan", "av-workers").split("\n")[0], "nothing pending").to.equal(
+        "0",
+      );
+      expect(site.avQueue("XLEN", "av:dead"), "nothing dead-lettered").to.equal("0");
+    });
+
+    it("the infected large upload is quarantined (no longer served); the clean one is still served", async function () {
+      const url = (id: string) => `/_matrix/client/v1/media/download/${server}/${id}`;
+      let since = await mark();
+      const gone = await alice.download(url(ids.infected));
+      expect(gone.status, gone.body.toString().slice(0, 200)).to.equal(404);
+      await routed(since, "GET", url(ids.infected), 404);
+      since = await mark();
+      const served = await alice.download(url(ids.clean));
+      expect(served.status).to.equal(200);
+      expect(served.body.equals(cleanBig), "the same bytes").to.equal(true);
+      await routed(since, "GET", url(ids.clean), 200);
+      const admin = await via(alice, "GET", `/_synapse/admin/v1/media/${server}/${ids.infected}`);
+      expect(admin.json.media_info.quarantined_by, "quarantined by the scan worker's admin user").to.equal(
+        `@av-quarantine:${server}`,
+      );
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
 import { PostgresBinaries, ensurePostgres } from "../e2e/postgres";
@@ -12,7 +14,6 @@ import {
   expand,
   fileOf,
   find,
-  freePort,
   httpRequest,
   scratchDir,
   versionOf,
@@ -37,6 +38,34 @@ import { LocalNetwork, localizeSynapseConfig } from "./localize";
  * are rewritten; `rewrites` lists every one made.
  */
 
+/** Ports handed out by `reservePort` (never twice in a run). */
+const reserved = new Set<number>();
+
+/**
+ * A port on 127.0.0.1 below the kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range), so that
+ * the many outgoing connections of processes started earlier cannot take a port reserved for a later one,
+ * and never the same one twice (freePort can return a port again once it is closed).
+ */
+export async function reservePort(): Promise<number> {
+  const low = Number(
+    fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0],
+  );
+  const [from, to] = [Math.max(1024, low - 12000), low];
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (reserved.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    });
+    if (!free) continue;
+    reserved.add(port);
+    return port;
+  }
+  throw new Error(`no free port in ${from}-${to}`);
+}
+
 /** A Redis StatefulSet of the Matrix namespace, run by the real redis-server on its rendered arguments. */
 async function startRedis(res: Recorded[], statefulSet: string, program: string, dir: string) {
   const ss = res.find(
@@ -48,7 +77,7 @@ async function startRedis(res: Recorded[], statefulSet: string, program: string,
   const data = args.indexOf("--dir");
   expect(args[data + 1]).to.equal("/data");
   args[data + 1] = dir;
-  const port = await freePort();
+  const port = await reservePort();
   const proc = new Running(program, [...args, "--port", String(port), "--bind", "127.0.0.1"]);
   return { port, proc, password: env.REDIS_PASSWORD };
 }
@@ -84,6 +113,7 @@ export class MatrixSite {
   httpPort = 0;
   statsPort = 0;
   private ports = new Map<string, number>();
+  private redisProgram = "";
   private python = "";
 
   constructor(readonly opts: SiteOptions = {}) {}
@@ -91,7 +121,7 @@ export class MatrixSite {
   /** The local port of a pod's rendered container port (allocated on first use). */
   async allocate(pod: string, rendered: number): Promise<number> {
     const key = `${pod}:${rendered}`;
-    if (!this.ports.has(key)) this.ports.set(key, await freePort());
+    if (!this.ports.has(key)) this.ports.set(key, await reservePort());
     return this.ports.get(key)!;
   }
 
@@ -130,10 +160,11 @@ export class MatrixSite {
       `HAProxy ${versionOf(programs.haproxy, ["-v"])}`,
       `Synapse ${versionOf(this.python, ["-c", "import synapse, sys; print(synapse.__version__, 'on Python', sys.version.split()[0])"])}`,
     );
+    this.redisProgram = programs.redis;
     await this.startData(programs);
     await this.startSynapse();
     await this.startHaproxy(programs.haproxy);
-    this.startScanWorker();
+    await this.startScanWorker();
   }
 
   private async startData(programs: Record<string, string>): Promise<void> {
@@ -141,7 +172,7 @@ export class MatrixSite {
     this.postgres = new ImagePostgres(this.bin, podPostgres(this.res, "matrix-postgres"), "matrix");
     await this.postgres.start();
     done();
-    this.bouncerPort = await freePort();
+    this.bouncerPort = await reservePort();
     const bouncerDir = path.join(this.scratch, "pgbouncer");
     fs.mkdirSync(bouncerDir);
     this.pgbouncer = startPgBouncer(
@@ -239,8 +270,8 @@ export class MatrixSite {
     const servers = new Map(
       backendsOf(cfg).map((b) => [b, { port: net.port(`${b}-0`, 8008), check: net.port(`${b}-0`, 8080) }]),
     );
-    this.httpPort = await freePort();
-    this.statsPort = await freePort();
+    this.httpPort = await reservePort();
+    this.statsPort = await reservePort();
     const local = localize(cfg, { http: this.httpPort, stats: this.statsPort }, servers);
     this.rewrites.push(...local.rewrites.map((r) => `haproxy.cfg: ${r}`));
     const file = path.join(this.scratch, "haproxy.cfg");
@@ -266,7 +297,7 @@ export class MatrixSite {
   }
 
   /** The rendered av-scan-worker Deployment's command and env, with its peers on 127.0.0.1. */
-  private startScanWorker(): void {
+  private async startScanWorker(): Promise<void> {
     const d = find(this.res, "Deployment", /^matrix-av-scan-worker$/);
     const container = d.inputs.spec.template.spec.containers[0];
     const env = containerEnv(this.res, "matrix", container, { "metadata.name": "av-scan-worker-0" });
@@ -288,7 +319,7 @@ export class MatrixSite {
         "http://synapse-main:8008",
         `http://127.0.0.1:${net.port("synapse-main-0", 8008)}`,
       ],
-      AV_HEALTH_PORT: ["8080", "0"],
+      AV_HEALTH_PORT: ["8080", String(await reservePort())],
     };
     for (const [k, [from, to]] of Object.entries(peers)) {
       expect(env[k], k).to.equal(from);
@@ -300,6 +331,17 @@ export class MatrixSite {
     );
     this.rewrites.push("av-scan-worker: /opt/keel/av_scan_worker.py → <scratch>; python3 is the host's");
     this.scanWorker = new Running(args[0], args.slice(1), { env: { ...env, PATH: "/usr/bin:/bin" } });
+  }
+
+  /** A redis-cli command on the antivirus queue's Redis (av-redis), its reply as text. */
+  avQueue(...args: string[]): string {
+    const cli = path.join(path.dirname(this.redisProgram), "redis-cli");
+    const r = spawnSync(cli, ["-p", String(this.avRedis!.port), "--no-auth-warning", ...args], {
+      encoding: "utf8",
+      env: { ...process.env, REDISCLI_AUTH: this.avRedis!.password },
+    });
+    if (r.status !== 0) throw new Error(`redis-cli ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim();
   }
 
   /** The test signature database's infected sample (assembled at run time). */
@@ -320,6 +362,23 @@ export class MatrixSite {
       ...this.synapse.map((s) => [s.pod.pod, s.proc] as const),
     ] as const;
     return parts.map(([n, p]) => `---- ${n}\n${(p?.output() ?? "").slice(-4000)}`).join("\n");
+  }
+
+  /** Every process's whole output into <scratch>/logs/<process>.log (kept when a test failed). */
+  saveLogs(): string {
+    const dir = path.join(this.scratch, "logs");
+    fs.mkdirSync(dir, { recursive: true });
+    const all: [string, Running | undefined][] = [
+      ["haproxy", this.haproxy],
+      ["pgbouncer", this.pgbouncer],
+      ["av-scan-worker", this.scanWorker],
+      ["clamd", this.clamd?.running()],
+      ["postgres", undefined],
+      ...this.synapse.map((s) => [s.pod.pod, s.proc] as [string, Running]),
+    ];
+    for (const [name, p] of all) if (p) fs.writeFileSync(path.join(dir, `${name}.log`), p.output());
+    fs.writeFileSync(path.join(dir, "postgres.log"), this.postgres?.output() ?? "");
+    return dir;
   }
 
   async stop(): Promise<void> {

@@ -347,7 +347,9 @@ class FakeSynapse {
   }
 
   quarantined(): string[] {
-    return this.requests.filter((r) => r.method === "POST").map((r) => r.url.split("/").pop()!);
+    return this.requests
+      .filter((r) => r.method === "POST" && r.url.startsWith("/_synapse/admin/v1/media/quarantine/"))
+      .map((r) => r.url.split("/").pop()!);
   }
 }
 
@@ -364,7 +366,8 @@ function workerEnv(
     AV_CLAMD_HOST: "127.0.0.1",
     AV_CLAMD_PORT: String(clamd.port),
     AV_SYNAPSE_MEDIA_URL: `http://127.0.0.1:${synapse.port}`,
-    AV_SYNAPSE_ADMIN_URL: `http://127.0.0.1:${synapse.port}/`,
+    // Main: no media admin API there (Synapse answers 404 "Unrecognized request" with a media worker).
+    AV_SYNAPSE_ADMIN_URL: `http://127.0.0.1:${synapse.port}/main-without-media-admin/`,
     AV_SYNAPSE_ADMIN_TOKEN: "admin-token",
     AV_CONSUMER: "worker-1",
     AV_BLOCK_MS: "50",

@@ -84,9 +84,12 @@ export interface AntivirusArgs {
   workerAutoscaling?: Autoscaling;
   /** @default the sizing profile's */
   workerResources?: ResourceSpec;
-  /** Base URL of the Synapse process serving media downloads, e.g. "http://synapse-media-repository:8008". */
+  /**
+   * Base URL of the Synapse process serving media: downloads and the media admin API (quarantine), e.g.
+   * "http://synapse-media-repository:8008" (main when no media repository worker runs).
+   */
   synapseMediaUrl: string;
-  /** Base URL of the Synapse process serving the admin API, e.g. "http://synapse-main:8008". */
+  /** Base URL of main, where the workers register or log in their admin user, e.g. "http://synapse-main:8008". */
   synapseAdminUrl: string;
   /** The Synapse pods the workers download from and quarantine through (with ports). */
   synapsePeers: NetworkPeer[];

@@ -271,8 +271,9 @@ class Worker:
 
     def quarantine(self, origin, media_id):
         c = self.config
+        # The media admin API is served where media is (a media repository worker), not by main.
         url = "%s/_synapse/admin/v1/media/quarantine/%s/%s" % (
-            c.admin_url, urllib.parse.quote(origin, safe=""), urllib.parse.quote(media_id, safe=""))
+            c.media_url, urllib.parse.quote(origin, safe=""), urllib.parse.quote(media_id, safe=""))
         with self.opener.open(self._request(url, b"{}"), timeout=c.http_timeout) as response:
             response.read()
 
