@@ -7,7 +7,9 @@ import { parseStackConfig } from "../../program/config";
 import { renderStack, waitFor } from "../conformance/harness";
 import { stackConfig } from "../unit/fixtures";
 import { Answer, MatrixClient, haproxyLog, registerWithSecret } from "./client";
+import { LawfulInterceptSite } from "./li";
 import { MatrixSite } from "./site";
+import { Conn, query } from "../conformance/postgres/image";
 
 /*
  * A client journey through HAProxy only, on the dev stack's Matrix platform run for real (test/matrix/site.ts):
@@ -353,6 +355,86 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
       expect(admin.json.media_info.quarantined_by, "quarantined by the scan worker's admin user").to.equal(
         `@av-quarantine:${server}`,
       );
+    });
+  });
+
+  describe("lawful intercept: the LI replica, its jobs and the LI Synapse", function () {
+    let li: LawfulInterceptSite;
+    const inRoom = (c: Conn) =>
+      query(
+        site.bin,
+        c,
+        `SELECT count(*) FROM events WHERE room_id = '${roomId}' AND type = 'm.room.message'`,
+      );
+
+    before(async function () {
+      li = new LawfulInterceptSite(site);
+      await li.start();
+    });
+    after(async () => li?.synapse?.proc.stop());
+
+    it("the LI PostgreSQL starts as rendered: key_vault's database and role exist and log in with the generated password", async function () {
+      const password = li.postgres.pod.env.KEY_VAULT_PASSWORD;
+      expect(password, "KEY_VAULT_PASSWORD from its Secret").to.have.length.of.at.least(16);
+      const who = await query(
+        site.bin,
+        { port: li.postgres.port, user: "key_vault", password, database: "key_vault" },
+        "SELECT current_user, current_database(), (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'key_vault')",
+      );
+      expect(who).to.equal("key_vault|key_vault|key_vault");
+    });
+
+    it("the rendered li-replication-setup job copies main's schema and subscribes; writes through HAProxy reach the replica", async function () {
+      const out = await li.replicationSetup();
+      expect(out).to.contain("subscribed; initial copy running");
+      await via(
+        alice,
+        "PUT",
+        `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/alice-li`,
+        {
+          msgtype: "m.text",
+          body: "written while replicating",
+        },
+      );
+      await li.caughtUp();
+      const [main, replica] = [await inRoom(li.mainSuperuser()), await inRoom(li.liSuperuser())];
+      expect(Number(main), "messages in the room on main").to.be.at.least(4);
+      expect(replica, "the same messages on the replica").to.equal(main);
+      const again = await li.replicationSetup();
+      expect(again, "a second run with the same schema only refreshes").to.contain("schema is current");
+    });
+
+    it("after the sequence sync, the LI Synapse on its rendered config serves the room and its messages, and can write", async function () {
+      expect(await li.sequenceSync()).to.match(/sequences synchronised: [1-9]/);
+      const s = await li.startSynapse();
+      const port = site.network().port("synapse-li-0", 8008);
+      const direct = new MatrixClient(port);
+      const login = await direct.call("POST", "/_matrix/client/v3/login", {
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: "alice" },
+        password: "pw-alice-123456",
+      });
+      expect(login.status, `LI login (a write: device and token): ${login.body}`).to.equal(200);
+      const investigator = direct.withToken(login.json.access_token);
+      const messages = await investigator.call(
+        "GET",
+        `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`,
+      );
+      expect(messages.status, messages.body).to.equal(200);
+      const bodies = messages.json.chunk
+        .filter((e: any) => e.type === "m.room.message")
+        .map((e: any) => e.content.body);
+      expect(bodies).to.include.members([
+        "hello from alice",
+        "hello from bob",
+        "after the since token",
+        "written while replicating",
+      ]);
+      const note = await investigator.call("POST", "/_matrix/client/v3/createRoom", {
+        name: "LI case notes",
+      });
+      expect(note.status, `a room created on LI: ${note.body}`).to.equal(200);
+      expect(s.proc.output()).to.contain("Synapse now listening");
     });
   });
 });

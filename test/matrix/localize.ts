@@ -10,17 +10,9 @@ import { expect } from "chai";
 export interface LocalNetwork {
   /** The local port of a pod's rendered container port (`synapse-main-0`, 9093). */
   port(pod: string, rendered: number): number;
-  /** Local ports of the services Synapse reaches by name. */
-  peers: { pgbouncer: number; redis: number; avRedis: number; clamd: number };
+  /** Local ports of the services Synapse reaches by name, by their rendered host name (`pgbouncer`, …). */
+  peers: Record<string, number>;
 }
-
-/** The rendered peer names, as homeserver.yaml has them. */
-export const peerNames = {
-  pgbouncer: "pgbouncer",
-  redis: "synapse-redis",
-  avRedis: "av-redis",
-  clamd: "clamav",
-};
 
 /** `<pod>.<StatefulSet>` (instance_map's host) → the pod. */
 function podOfHost(host: string): string {
@@ -48,28 +40,24 @@ export function localizeSynapseConfig(doc: any, pod: string, net: LocalNetwork):
     note(`instance_map.${name}`, loc, to);
     doc.instance_map[name] = to;
   }
+  const peer = (what: string, host: string, port: number) => {
+    const local = net.peers[host];
+    expect(local, `${what}: ${host} is a peer the test runs`).to.be.a("number");
+    note(`${what} host:port`, `${host}:${port}`, `127.0.0.1:${local}`);
+    return { host: "127.0.0.1", port: local };
+  };
   const args = doc.database?.args;
-  if (args) {
-    expect(args.host, "database.args.host").to.equal(peerNames.pgbouncer);
-    note("database.args host:port", `${args.host}:${args.port}`, `127.0.0.1:${net.peers.pgbouncer}`);
-    Object.assign(args, { host: "127.0.0.1", port: net.peers.pgbouncer });
-  }
-  if (doc.redis) {
-    expect(doc.redis.host, "redis.host").to.equal(peerNames.redis);
-    note("redis host:port", `${doc.redis.host}:${doc.redis.port}`, `127.0.0.1:${net.peers.redis}`);
-    Object.assign(doc.redis, { host: "127.0.0.1", port: net.peers.redis });
-  }
+  if (args) Object.assign(args, peer("database.args", args.host, args.port));
+  if (doc.redis) Object.assign(doc.redis, peer("redis", doc.redis.host, doc.redis.port));
   for (const m of doc.modules ?? []) {
     const c = m.config ?? {};
     if (c.clamd_host !== undefined) {
-      expect(c.clamd_host, `${m.module} clamd_host`).to.equal(peerNames.clamd);
-      note(`${m.module} clamd`, `${c.clamd_host}:${c.clamd_port}`, `127.0.0.1:${net.peers.clamd}`);
-      Object.assign(c, { clamd_host: "127.0.0.1", clamd_port: net.peers.clamd });
+      const to = peer(`${m.module} clamd`, c.clamd_host, c.clamd_port);
+      Object.assign(c, { clamd_host: to.host, clamd_port: to.port });
     }
     if (c.redis_host !== undefined) {
-      expect(c.redis_host, `${m.module} redis_host`).to.equal(peerNames.avRedis);
-      note(`${m.module} queue`, `${c.redis_host}:${c.redis_port}`, `127.0.0.1:${net.peers.avRedis}`);
-      Object.assign(c, { redis_host: "127.0.0.1", redis_port: net.peers.avRedis });
+      const to = peer(`${m.module} queue`, c.redis_host, c.redis_port);
+      Object.assign(c, { redis_host: to.host, redis_port: to.port });
     }
   }
   return done;

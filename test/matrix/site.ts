@@ -107,6 +107,8 @@ export class MatrixSite {
   redis?: { port: number; proc: Running; password: string };
   avRedis?: { port: number; proc: Running; password: string };
   clamd?: Clamd;
+  /** The lawful-intercept PostgreSQL, once started (startLawfulIntercept). */
+  li?: ImagePostgres;
   haproxy?: Running;
   scanWorker?: Running;
   synapse: SynapseProcess[] = [];
@@ -134,9 +136,10 @@ export class MatrixSite {
       },
       peers: {
         pgbouncer: this.bouncerPort,
-        redis: this.redis!.port,
-        avRedis: this.avRedis!.port,
-        clamd: this.clamd!.port,
+        "synapse-redis": this.redis!.port,
+        "av-redis": this.avRedis!.port,
+        clamav: this.clamd!.port,
+        ...(this.li ? { "synapse-li-postgres": this.li.port } : {}),
       },
     };
   }
@@ -212,7 +215,7 @@ export class MatrixSite {
         await this.allocate(pod.pod, p.containerPort);
     }
     const main = pods.find((p) => p.pod === "synapse-main-0")!;
-    let done = step("Synapse main (runs the schema migrations)");
+    let done = step(`Synapse main on ${this.python} (runs the schema migrations)`);
     await this.startPod(main);
     done();
     done = step(`${pods.length - 1} Synapse worker pods`);
@@ -225,7 +228,8 @@ export class MatrixSite {
     return this.network().port(pod, 8080);
   }
 
-  private async startPod(pod: Pod): Promise<void> {
+  /** Writes a pod (localized) and starts its container command; resolves once it answers /health. */
+  async startPod(pod: Pod): Promise<SynapseProcess> {
     // Every listener the pod's files name gets a port (workers also see main's `listeners`, unused by them).
     for (const m of pod.mounts.filter((x) => x.mountPath === "/conf"))
       for (const [name, text] of Object.entries(m.files))
@@ -245,16 +249,17 @@ export class MatrixSite {
       return YAML.stringify(doc, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
     });
     this.rewrites.push(...written.applied.map((a) => `${pod.pod}: ${a}`));
-    const shim = path.join(this.scratch, "bin");
+    const shim = path.join(this.scratch, `bin-${path.basename(path.dirname(path.dirname(this.python)))}`);
     if (!fs.existsSync(shim)) {
       fs.mkdirSync(shim);
       fs.writeFileSync(path.join(shim, "python"), `#!/bin/sh\nexec "${this.python}" "$@"\n`, { mode: 0o755 });
-      this.rewrites.push("`python` → the pinned Synapse's venv python (a shell shim first on PATH)");
+      this.rewrites.push(`\`python\` → ${this.python} (a shell shim first on PATH)`);
     }
     const env = { ...written.env, PATH: `${shim}:/usr/bin:/bin` };
     const app = /-m (synapse\.app\.[a-z_]+)/.exec(written.command.join(" "))![1];
     const proc = new Running(written.command[0], written.command.slice(1), { env, cwd: written.podRoot });
-    this.synapse.push({ pod, written, proc, app });
+    const started = { pod, written, proc, app };
+    this.synapse = [...this.synapse.filter((s) => s.pod.pod !== pod.pod), started];
     await waitFor(
       `${pod.pod} answers /health`,
       async () =>
@@ -262,6 +267,29 @@ export class MatrixSite {
       300_000,
       proc,
     );
+    return started;
+  }
+
+  /**
+   * An upgrade as the StatefulSets roll it: every Synapse pod of the Matrix namespace stops, then main starts
+   * on `python`'s Synapse (running its migrations) and the workers after it.
+   */
+  async upgradeSynapse(python: string): Promise<void> {
+    const pods = this.synapse.filter((s) => s.pod.namespace === "matrix").map((s) => s.pod);
+    await Promise.all(this.synapse.filter((s) => s.pod.namespace === "matrix").map((s) => s.proc.stop()));
+    this.python = python;
+    const main = pods.find((p) => p.pod === "synapse-main-0")!;
+    let done = step(`Synapse main on ${python} (migrations)`);
+    await this.startPod(main);
+    done();
+    done = step(`${pods.length - 1} worker pods on ${python}`);
+    await Promise.all(pods.filter((p) => p !== main).map((p) => this.startPod(p)));
+    done();
+  }
+
+  /** The python of the Synapse the pods run now. */
+  get synapsePython(): string {
+    return this.python;
   }
 
   private async startHaproxy(program: string): Promise<void> {

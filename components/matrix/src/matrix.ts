@@ -548,7 +548,7 @@ export class Matrix extends pulumi.ComponentResource {
       ? privateRanges.map((cidr) => ({ cidr, ports: [443, 8448] }))
       : [{ cidr: "0.0.0.0/0", except: privateRanges, ports: [443, 8448] }];
 
-    new SynapseProcesses(
+    const synapse = new SynapseProcesses(
       `${name}-synapse`,
       {
         namespace,
@@ -828,7 +828,8 @@ export class Matrix extends pulumi.ComponentResource {
           protectData: protect,
           secretRotation: rotation,
         },
-        { parent: this, dependsOn: [postgres] },
+        // The replication setup copies main's schema: only once main's Synapse is ready (its migrations ran).
+        { parent: this, dependsOn: [postgres, synapse] },
       );
       this.liNamespace = li.namespace;
       secrets.push(...li.secretNames);
