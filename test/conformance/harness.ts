@@ -16,8 +16,8 @@ import { Recorded, installMocks, settle } from "../unit/harness";
 export const root = path.resolve(__dirname, "../../..");
 
 /** Installs (once, cached) a real program and returns the path to run it by; progress shows as it happens. */
-export function ensureProgram(name: string): string {
-  const r = spawnSync("bash", [path.join(root, "scripts/conformance/ensure.sh"), name], {
+export function ensureProgram(name: string, ...args: string[]): string {
+  const r = spawnSync("bash", [path.join(root, "scripts/conformance/ensure.sh"), name, ...args], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });

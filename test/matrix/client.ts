@@ -12,8 +12,16 @@ export interface Answer extends HttpAnswer {
 }
 
 export class MatrixClient {
-  /** Requests sent by every client so far (HAProxy logs each one when its connection ends). */
-  static sent = 0;
+  /** Requests sent so far per port (HAProxy logs each one it got when its connection ends). */
+  static readonly sent = new Map<number, number>();
+
+  static sentTo(port: number): number {
+    return MatrixClient.sent.get(port) ?? 0;
+  }
+
+  private count(): void {
+    MatrixClient.sent.set(this.port, MatrixClient.sentTo(this.port) + 1);
+  }
 
   constructor(
     readonly port: number,
@@ -25,7 +33,7 @@ export class MatrixClient {
   }
 
   async call(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) {
-    MatrixClient.sent++;
+    this.count();
     const raw = Buffer.isBuffer(body) ? body : body === undefined ? undefined : JSON.stringify(body);
     const r = await httpRequest(this.port, urlPath, {
       method,
@@ -51,7 +59,7 @@ export class MatrixClient {
   /** Bytes of a download (httpRequest decodes text; media must stay binary). */
   async download(urlPath: string): Promise<{ status: number; body: Buffer; headers: any }> {
     const http = await import("http");
-    MatrixClient.sent++;
+    this.count();
     return new Promise((resolve, reject) => {
       const req = http.request(
         {

@@ -1,10 +1,11 @@
 import { MatrixWorkerCounts, haproxyBackendName, resolveMatrixSettings, routeRequest } from "@keel/matrix";
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { parseStackConfig } from "../../program/config";
-import { renderStack, waitFor } from "../conformance/harness";
+import { ensureProgram, renderStack, waitFor } from "../conformance/harness";
 import { stackConfig } from "../unit/fixtures";
 import { Answer, MatrixClient, haproxyLog, registerWithSecret } from "./client";
 import { LawfulInterceptSite } from "./li";
@@ -26,19 +27,27 @@ function devWorkers(): MatrixWorkerCounts {
   return resolveMatrixSettings(cfg.matrix, cfg.sizing).workers;
 }
 
+/**
+ * The release the site starts on before it is upgraded to the pin (components/core/src/images.ts); the
+ * journey runs on it, then the core of the journey again on the pin after the upgrade.
+ */
+const upgradeFrom = process.env.KEEL_MATRIX_UPGRADE_FROM ?? "1.151.0";
+
 describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, real software on 127.0.0.1", function () {
-  const site = new MatrixSite();
+  const site = new MatrixSite({ synapsePython: ensureProgram("synapse", upgradeFrom) });
+  const pinned = ensureProgram("synapse");
   const counts = devWorkers();
   let anon: MatrixClient;
   let alice: MatrixClient;
   let bob: MatrixClient;
   let roomId = "";
+  let li: LawfulInterceptSite;
   let failed = false;
   const answered: string[] = [];
 
   /** How many requests HAProxy has logged so far (a request's line is looked for after it). */
   async function mark(): Promise<number> {
-    const sent = MatrixClient.sent;
+    const sent = MatrixClient.sentTo(site.httpPort);
     await waitFor(
       `HAProxy logs the ${sent} requests sent so far`,
       () => haproxyLog(site.haproxy!.output()).length >= sent,
@@ -359,7 +368,6 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
   });
 
   describe("lawful intercept: the LI replica, its jobs and the LI Synapse", function () {
-    let li: LawfulInterceptSite;
     const inRoom = (c: Conn) =>
       query(
         site.bin,
@@ -371,7 +379,6 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
       li = new LawfulInterceptSite(site);
       await li.start();
     });
-    after(async () => li?.synapse?.proc.stop());
 
     it("the LI PostgreSQL starts as rendered: key_vault's database and role exist and log in with the generated password", async function () {
       const password = li.postgres.pod.env.KEY_VAULT_PASSWORD;
@@ -385,7 +392,8 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
     });
 
     it("the rendered li-replication-setup job copies main's schema and subscribes; writes through HAProxy reach the replica", async function () {
-      const out = await li.replicationSetup();
+      // Before the upgrade the site runs the previous release: its LI image's tag is the job's SCHEMA_VERSION.
+      const out = await li.replicationSetup(`${upgradeFrom}-li.1`);
       expect(out).to.contain("subscribed; initial copy running");
       await via(
         alice,
@@ -400,7 +408,7 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
       const [main, replica] = [await inRoom(li.mainSuperuser()), await inRoom(li.liSuperuser())];
       expect(Number(main), "messages in the room on main").to.be.at.least(4);
       expect(replica, "the same messages on the replica").to.equal(main);
-      const again = await li.replicationSetup();
+      const again = await li.replicationSetup(`${upgradeFrom}-li.1`);
       expect(again, "a second run with the same schema only refreshes").to.contain("schema is current");
     });
 
@@ -435,6 +443,106 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
       });
       expect(note.status, `a room created on LI: ${note.body}`).to.equal(200);
       expect(s.proc.output()).to.contain("Synapse now listening");
+    });
+  });
+
+  describe("upgrade: Synapse to the pinned release, with replication running", function () {
+    let version = "";
+    let tablesBefore: string[] = [];
+    const tables = (c: Conn) =>
+      query(
+        site.bin,
+        c,
+        "SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, column_name) " +
+          "FROM information_schema.columns WHERE table_schema = 'public' GROUP BY table_name ORDER BY table_name",
+      ).then((r) => r.split("\n"));
+    const since = { token: "" };
+
+    before(async function () {
+      const v = spawnSync(pinned, ["-c", "import synapse; print(synapse.__version__)"], { encoding: "utf8" });
+      version = v.stdout.trim();
+      expect(version, "an upgrade to a newer release").to.not.equal(upgradeFrom);
+      tablesBefore = await tables(li.mainSuperuser());
+      since.token = (await bob.call("GET", "/_matrix/client/v3/sync?timeout=0")).json.next_batch;
+    });
+
+    it("main and every worker restart on the pin: its migrations run while the subscription is live, every pod answers", async function () {
+      await site.upgradeSynapse(pinned);
+      const after = await tables(li.mainSuperuser());
+      const changed = after.filter((t) => !tablesBefore.includes(t)).map((t) => t.split(".")[0]);
+      process.stderr.write(
+        `        tables the migrations added or changed: ${[...new Set(changed)].join(", ") || "none"}\n`,
+      );
+      const r = await via(anon, "GET", "/_matrix/federation/v1/version");
+      expect(r.json.server.version, "the federation reader runs the pin").to.equal(version);
+      for (const s of site.synapse.filter((x) => x.pod.namespace === "matrix"))
+        expect(s.proc.exited(), `${s.pod.pod} running`).to.equal(false);
+    });
+
+    it("the journey's core on the pin through HAProxy: registration, login, messages, incremental sync, media", async function () {
+      const reg = await registerWithSecret(anon, secret, "carol", "pw-carol-123456", false);
+      expect(reg.status, reg.body).to.equal(200);
+      const login = await via(anon, "POST", "/_matrix/client/v3/login", {
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: "carol" },
+        password: "pw-carol-123456",
+      });
+      const carol = anon.withToken(login.json.access_token);
+      const room = encodeURIComponent(roomId);
+      await via(alice, "POST", `/_matrix/client/v3/rooms/${room}/invite`, { user_id: `@carol:${server}` });
+      await via(carol, "POST", `/_matrix/client/v3/join/${room}`, {});
+      await via(carol, "PUT", `/_matrix/client/v3/rooms/${room}/send/m.room.message/carol-1`, {
+        msgtype: "m.text",
+        body: "after the upgrade",
+      });
+      const url = `/_matrix/client/v3/sync?since=${encodeURIComponent(since.token)}&timeout=10000`;
+      const next = await via(bob, "GET", url);
+      expect(next.backend).to.equal("synapse-synchrotron");
+      const bodies = (next.json.rooms?.join?.[roomId]?.timeline?.events ?? []).map(
+        (e: any) => e.content?.body,
+      );
+      expect(bodies).to.include("after the upgrade");
+      const media = Buffer.from("media after the upgrade\n");
+      const up = await via(carol, "POST", "/_matrix/media/v3/upload?filename=after.txt", media, 200, {
+        "content-type": "text/plain",
+      });
+      const id = up.json.content_uri.split("/").pop();
+      const down = await carol.download(`/_matrix/client/v1/media/download/${server}/${id}`);
+      expect(down.status).to.equal(200);
+      expect(down.body.equals(media)).to.equal(true);
+    });
+
+    it("LI after the upgrade: the rendered job resynchronises the replica to the new schema; the LI Synapse on the pin serves old and new messages", async function () {
+      const out = await li.replicationSetup();
+      expect(out, "a new SCHEMA_VERSION resynchronises").to.contain("resynchronising the replica");
+      await li.caughtUp();
+      expect(await tables(li.liSuperuser()), "the replica has main's schema").to.deep.equal(
+        await tables(li.mainSuperuser()),
+      );
+      const count = `SELECT count(*) FROM events WHERE room_id = '${roomId}' AND type = 'm.room.message'`;
+      expect(await query(site.bin, li.liSuperuser(), count)).to.equal(
+        await query(site.bin, li.mainSuperuser(), count),
+      );
+      await li.sequenceSync();
+      await li.startSynapse();
+      const direct = new MatrixClient(site.network().port("synapse-li-0", 8008));
+      const login = await direct.call("POST", "/_matrix/client/v3/login", {
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: "alice" },
+        password: "pw-alice-123456",
+      });
+      expect(login.status, login.body).to.equal(200);
+      const messages = await direct
+        .withToken(login.json.access_token)
+        .call("GET", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
+      const bodies = messages.json.chunk
+        .filter((e: any) => e.type === "m.room.message")
+        .map((e: any) => e.content.body);
+      expect(bodies).to.include.members([
+        "hello from alice",
+        "written while replicating",
+        "after the upgrade",
+      ]);
     });
   });
 });

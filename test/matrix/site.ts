@@ -228,6 +228,23 @@ export class MatrixSite {
     return this.network().port(pod, 8080);
   }
 
+  /** Waits until HAProxy's health checks have every backend's server UP (as after a rollout). */
+  async serversUp(): Promise<void> {
+    const cfg = fileOf(this.res, "ConfigMap", /^matrix-haproxy-config$/, "haproxy.cfg");
+    const servers = backendsOf(cfg);
+    await waitFor(
+      "every HAProxy backend has its server UP",
+      async () => {
+        const csv = await httpRequest(this.statsPort, "/stats;csv").catch(() => undefined);
+        if (!csv) return false;
+        const rows = csv.body.split("\n").filter((l) => /^synapse-[a-z-]+,[a-z-]+\d+,/.test(l));
+        return rows.length === servers.length && rows.every((r) => r.split(",")[17] === "UP");
+      },
+      60_000,
+      this.haproxy,
+    );
+  }
+
   /** Writes a pod (localized) and starts its container command; resolves once it answers /health. */
   async startPod(pod: Pod): Promise<SynapseProcess> {
     // Every listener the pod's files name gets a port (workers also see main's `listeners`, unused by them).
@@ -285,6 +302,9 @@ export class MatrixSite {
     done = step(`${pods.length - 1} worker pods on ${python}`);
     await Promise.all(pods.filter((p) => p !== main).map((p) => this.startPod(p)));
     done();
+    done = step("HAProxy's health checks take every worker back (until then their routes fall back to main)");
+    await this.serversUp();
+    done();
   }
 
   /** The python of the Synapse the pods run now. */
@@ -311,17 +331,7 @@ export class MatrixSite {
       .map((a) => (a === "/usr/local/etc/haproxy/haproxy.cfg" ? file : a));
     this.rewrites.push(`haproxy: /usr/local/etc/haproxy/haproxy.cfg → <scratch>/haproxy.cfg`);
     this.haproxy = new Running(program, args);
-    await waitFor(
-      "every HAProxy backend has its server UP",
-      async () => {
-        const csv = await httpRequest(this.statsPort, "/stats;csv").catch(() => undefined);
-        if (!csv) return false;
-        const rows = csv.body.split("\n").filter((l) => /^synapse-[a-z-]+,[a-z-]+\d+,/.test(l));
-        return rows.length === servers.size && rows.every((r) => r.split(",")[17] === "UP");
-      },
-      60_000,
-      this.haproxy,
-    );
+    await this.serversUp();
   }
 
   /** The rendered av-scan-worker Deployment's command and env, with its peers on 127.0.0.1. */
@@ -415,6 +425,7 @@ export class MatrixSite {
     await Promise.all(this.synapse.map((s) => s.proc.stop()));
     await this.pgbouncer?.stop();
     await this.postgres?.stop();
+    await this.li?.stop();
     await this.redis?.proc.stop();
     await this.avRedis?.proc.stop();
     await this.clamd?.stop();
@@ -422,6 +433,6 @@ export class MatrixSite {
 
   cleanup(): void {
     fs.rmSync(this.scratch, { recursive: true, force: true });
-    fs.rmSync(this.postgres?.dir ?? "/nonexistent", { recursive: true, force: true });
+    for (const pg of [this.postgres, this.li]) if (pg) fs.rmSync(pg.dir, { recursive: true, force: true });
   }
 }
