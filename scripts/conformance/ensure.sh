@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# scripts/conformance/ensure.sh <program>: installs (once, into ${KEEL_CACHE:-~/.cache/keel}/conformance) the
+# scripts/conformance/ensure.sh <program> [version]: installs (once, into ${KEEL_CACHE:-~/.cache/keel}/conformance) the
 # real program the conformance suite runs and prints, as its last line, the path to run it by. Progress goes to
 # stderr. Programs: Go modules at the images' versions (stunnerd, livekit-server, promtool, alertmanager,
 # amtool, blackbox_exporter), Debian packages (haproxy, coturn, pgbouncer, redis-server, rabbitmq-server,
-# clamd, nginx) and Synapse from PyPI (synapse: the path is its venv's python). A Debian program's path is a
-# wrapper in <root>/wrapped/, beside the package's other programs.
+# clamd, nginx) and Synapse from PyPI (`synapse [version]`: the path is its venv's python; the version defaults
+# to the image's pin). A Debian program's path is a wrapper in <root>/wrapped/, beside the package's other
+# programs.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
@@ -35,41 +36,50 @@ debian_tool() {
   echo "$root/wrapped/$program"
 }
 
-# synapse_venv: matrix-synapse[postgres] at the image's version (components/core/src/images.ts) in a venv
-# under $CONF/synapse-<version>; prints its python. psycopg2 is compiled against the pinned PostgreSQL
-# client's libpq (scripts/postgres/ensure.sh), as the image compiles it against Debian's; where that client
-# has no pg_config, psycopg2-binary (the same module, libpq bundled) stands in.
+# synapse_venv [version]: matrix-synapse[postgres,redis] (the image installs [all]; redis brings txredisapi and
+# hiredis) at the image's version (components/core/src/images.ts), or at the given one (an upgrade test's
+# older release), in a venv under $CONF/synapse-<version>-<constraints hash>, with every dependency pinned by
+# synapse-constraints.txt (a change there installs a new venv); prints its python. psycopg2 is compiled
+# against the pinned PostgreSQL client's libpq (scripts/postgres/ensure.sh), as the image compiles it against
+# Debian's; where that client has no pg_config, psycopg2-binary (the same module, libpq bundled) stands in for
+# the postgres extra (psycopg2 has no Linux wheel on PyPI: the extra would need pg_config to build).
 synapse_venv() {
-  local version dir pg pg_config="" libdir constraints=$HERE/synapse-constraints.txt
-  version=$(sed -nE 's/^ *synapse: \{ repository: "[^"]*", tag: "v([0-9.]+)" \},$/\1/p' \
-    "$HERE/../../components/core/src/images.ts")
-  [[ -n $version ]] || die "no synapse pin (tag vX.Y.Z) found in components/core/src/images.ts"
-  dir=$CONF/synapse-$version
+  local version=${1:-} dir pg pg_config="" libdir constraints=$HERE/synapse-constraints.txt hash
+  if [[ -z $version ]]; then
+    version=$(sed -nE 's/^ *synapse: \{ repository: "[^"]*", tag: "v([0-9.]+)" \},$/\1/p' \
+      "$HERE/../../components/core/src/images.ts")
+    [[ -n $version ]] || die "no synapse pin (tag vX.Y.Z) found in components/core/src/images.ts"
+  fi
+  [[ $version =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "synapse version '$version' is not X.Y.Z"
+  hash=$(sha256sum "$constraints" | cut -c1-8)
+  dir=$CONF/synapse-$version-$hash
   # psycopg2 links to the PostgreSQL cache's libpq: a venv that no longer imports it is installed again.
-  if [[ ! -f $dir/.installed ]] || ! "$dir/bin/python" -c 'import synapse, psycopg2' 2>/dev/null; then
+  if [[ ! -f $dir/.installed ]] ||
+    ! "$dir/bin/python" -c 'import synapse, psycopg2, txredisapi, hiredis' 2>/dev/null; then
     python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
       die "Synapse $version needs Python >= 3.10; python3 is $(python3 --version 2>&1)"
     pg=$(bash "$HERE/../postgres/ensure.sh") || die "scripts/postgres/ensure.sh failed (psycopg2 needs libpq)"
     eval "$pg"
     [[ -x $PG_CLIENT_BIN/pg_config ]] && pg_config=$PG_CLIENT_BIN/pg_config
     rm -rf "$dir" && mkdir -p "$CONF/logs"
-    say "installing matrix-synapse[postgres]==$version from PyPI into $dir (log: $CONF/logs/synapse-$version.log)"
+    local log=$CONF/logs/synapse-$version-$hash.log
+    say "installing matrix-synapse[postgres,redis]==$version from PyPI into $dir (constraints $hash; log: $log)"
     python3 -m venv "$dir"
-    local log=$CONF/logs/synapse-$version.log
     "$dir/bin/python" -m pip install --quiet -c "$constraints" --upgrade pip >"$log" 2>&1 || die "pip upgrade failed: $(last_line "$log")"
     if [[ -n $pg_config ]]; then
       libdir=$("$pg_config" --libdir)
       say "compiling psycopg2 against libpq $("$pg_config" --version) ($pg_config)"
       PATH=$(dirname "$pg_config"):$PATH LDFLAGS="-Wl,-rpath,$libdir" nice "$dir/bin/python" -m pip install \
-        -c "$constraints" --no-binary psycopg2 "matrix-synapse[postgres]==$version" >>"$log" 2>&1 ||
-        die "pip install matrix-synapse[postgres]==$version failed: $(last_line "$log")"
+        -c "$constraints" --no-binary psycopg2 "matrix-synapse[postgres,redis]==$version" >>"$log" 2>&1 ||
+        die "pip install matrix-synapse[postgres,redis]==$version failed: $(last_line "$log")"
     else
       say "no pg_config beside the PostgreSQL client: psycopg2-binary instead of compiling psycopg2"
-      nice "$dir/bin/python" -m pip install -c "$constraints" "matrix-synapse==$version" psycopg2-binary >>"$log" 2>&1 ||
-        die "pip install matrix-synapse==$version psycopg2-binary failed: $(last_line "$log")"
+      nice "$dir/bin/python" -m pip install -c "$constraints" "matrix-synapse[redis]==$version" psycopg2-binary \
+        >>"$log" 2>&1 || die "pip install matrix-synapse[redis]==$version psycopg2-binary failed: $(last_line "$log")"
     fi
-    "$dir/bin/python" -c 'import synapse, psycopg2; print(synapse.__version__, psycopg2.__version__)' >>"$log" 2>&1 ||
-      die "Synapse's venv does not import synapse and psycopg2: $(last_line "$log")"
+    "$dir/bin/python" -c 'import synapse, psycopg2, txredisapi, hiredis
+print(synapse.__version__, psycopg2.__version__, txredisapi.__version__, hiredis.__version__)' >>"$log" 2>&1 ||
+      die "Synapse's venv does not import synapse, psycopg2, txredisapi and hiredis: $(last_line "$log")"
     # Dependencies are pinned by synapse-constraints.txt; the freeze records what was installed.
     "$dir/bin/python" -m pip freeze >"$dir/requirements.freeze"
     touch "$dir/.installed"
@@ -96,6 +106,6 @@ case ${1:-} in
   rabbitmq-server) debian_tool rabbitmq rabbitmq-server rabbitmq-server ;;
   clamd) debian_tool clamav clamd clamav-daemon clamdscan ;;
   nginx) debian_tool nginx nginx nginx-light ;;
-  synapse) synapse_venv ;;
+  synapse) synapse_venv "${2:-}" ;;
   *) die "usage: scripts/conformance/ensure.sh PROGRAM (one of the cases in this script)" ;;
 esac

@@ -447,7 +447,7 @@ describe("conformance: Matrix PostgreSQL 17, PgBouncer, Synapse's migrations and
     expect(env.MAIN_PASSWORD, "the job's replication password is main's li_replicator password").to.equal(
       main.pod.env.LI_REPLICATOR_PASSWORD,
     );
-    expect(env.SCHEMA_VERSION).to.equal("1.151.0-li.1");
+    expect(env.SCHEMA_VERSION).to.equal("1.163.2-li.1");
     const tmp = scratchDir("li-job");
     scratch.push(tmp);
     const script = (container.command as string[])[2];

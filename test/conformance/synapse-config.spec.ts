@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { synapseStreams } from "@keel/matrix";
 import YAML from "yaml";
@@ -28,32 +27,10 @@ const rewrites = [
   "`python` in the command → test/conformance/synapse/shim/python (the pinned Synapse's venv, validate_config.py)",
   "the federation CA Secret's ca.pem: the Pulumi mocks' stand-in text (not a certificate) → a self-signed CA " +
     "generated here by openssl (cert-manager issues the real one)",
-  "the image's Python extras (it installs matrix-synapse[all]): txredisapi and hiredis, which Synapse requires " +
-    "once `redis.enabled`, installed from PyPI with the venv's pip into <tmp>/keel-synapse-extras-<version> and " +
-    "appended to sys.path (scripts/conformance/ensure.sh installs matrix-synapse[postgres] only)",
   "POD_NAME (downward API metadata.name) → <StatefulSet>-<ordinal> for each ordinal below spec.replicas",
 ];
 
 const synapseDir = path.join(root, "test/conformance/synapse");
-
-/** txredisapi and hiredis (Synapse's `redis` extra, in the image) beside the venv, installed once. */
-function synapseExtras(python: string, version: string): string {
-  const dir = path.join(os.tmpdir(), `keel-synapse-extras-${version}`);
-  if (fs.existsSync(path.join(dir, "txredisapi.py"))) return dir;
-  fs.rmSync(`${dir}.partial`, { recursive: true, force: true });
-  const r = spawnSync(
-    "nice",
-    [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", `${dir}.partial`].concat([
-      "txredisapi==1.6.0",
-      "hiredis==3.5.0",
-    ]),
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
-  );
-  if (r.status !== 0) throw new Error("pip install txredisapi hiredis failed (see above)");
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(`${dir}.partial`, dir);
-  return dir;
-}
 
 interface Loaded {
   pod: Pod;
@@ -87,7 +64,7 @@ function run(
  * written, for the can-fail checks.
  */
 async function loadPod(
-  [python, extras]: [string, string],
+  python: string,
   scratch: string,
   pod: Pod,
   edit: (file: string, text: string) => string = (_f, t) => t,
@@ -98,7 +75,6 @@ async function loadPod(
   env.PATH = `${path.join(synapseDir, "shim")}:/usr/local/bin:/usr/bin:/bin`;
   env.SYNAPSE_CONFORMANCE_PYTHON = python;
   env.SYNAPSE_CONFORMANCE_REPORT = reportPath;
-  env.SYNAPSE_CONFORMANCE_EXTRAS = extras;
   fs.rmSync(reportPath, { force: true });
   const r = await run(w.command[0], w.command.slice(1), env);
   const report = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, "utf8")) : undefined;
@@ -120,7 +96,7 @@ function bytes(s: string | number): number {
 const streams = ["events", ...synapseStreams];
 
 describe("conformance: Synapse loads the rendered configs (real Synapse)", function () {
-  let python: [string, string];
+  let python: string;
   const versions: string[] = [];
 
   before(function () {
@@ -142,18 +118,17 @@ describe("conformance: Synapse loads the rendered configs (real Synapse)", funct
       `      versions: ${versions.join("; ")}\n      rewrites:\n${rewrites.map((r) => `        - ${r}\n`).join("")}`,
     );
     expect(v.stdout.trim().split(" ")[0], "the venv runs the pinned version").to.equal(pin);
-    python = [bin, synapseExtras(bin, pin!)];
+    python = bin;
+    // The image installs matrix-synapse[all]; the venv has the redis extra that `redis.enabled` needs.
     const x = spawnSync(
       bin,
-      [
-        "-c",
-        "import sys; sys.path.append(sys.argv[1]); import txredisapi, hiredis; print(txredisapi.__version__, hiredis.__version__)",
-        python[1],
-      ],
+      ["-c", "import txredisapi, hiredis; print(txredisapi.__version__, hiredis.__version__)"],
       { encoding: "utf8" },
     );
+    expect(x.status, `the venv has Synapse's redis extra: ${x.stderr}`).to.equal(0);
+    const [txredisapi, hiredis] = x.stdout.trim().split(" ");
     process.stderr.write(
-      `      extras: txredisapi ${x.stdout.trim().split(" ")[0]}, hiredis ${x.stdout.trim().split(" ")[1]} (${python[1]})\n`,
+      `      extras (matrix-synapse[redis]): txredisapi ${txredisapi}, hiredis ${hiredis}\n`,
     );
   });
 
@@ -200,7 +175,7 @@ describe("conformance: Synapse loads the rendered configs (real Synapse)", funct
       });
 
       it("each worker's name is its pod, and its instance_map / stream_writers entries are its own", function () {
-        // Synapse 1.151 renames instance_map's `main` to `master` (its main instance name) on workers only.
+        // Synapse renames instance_map's `main` to `master` (its main instance name) on workers only.
         const instanceMap = (r: any) =>
           Object.fromEntries(
             Object.entries<any>(r.instance_map).map(([k, v]) => [k === "main" ? "master" : k, v]),
@@ -218,8 +193,8 @@ describe("conformance: Synapse loads the rendered configs (real Synapse)", funct
               /-m (synapse\.app\.[a-z_]+)/.exec(l.pod.command.join(" "))![1],
             );
           }
-          // Every writer of every stream (device_lists too, which 1.151's own check skips) is a rendered pod with
-          // a replication listener where instance_map sends replication.
+          // Every writer of every stream (device_lists too, which Synapse 1.151's own check skipped) is a rendered
+          // pod with a replication listener where instance_map sends replication.
           for (const s of streams) {
             for (const w of r.stream_writers[s]) {
               // A single process (no instance_map) is its own writer: `master`, as Synapse's default.

@@ -42,6 +42,12 @@ describe("image catalog", () => {
       expect(isPinnedTag(image.tag), key).to.equal(true);
   });
 
+  it("pins the LI Synapse to the site's build of main's Synapse version (LI replicates main's schema)", () => {
+    const main = imageCatalog.synapse.tag.replace(/^v/, "");
+    expect(imageCatalog.synapseLi.tag.startsWith(`${main}-li.`), imageCatalog.synapseLi.tag).to.equal(true);
+    expect(imageCatalog.synapseLi.tag.slice(main.length)).to.match(/^-li\.\d+$/);
+  });
+
   it("treats latest, branch names and version-less tags as mutable", () => {
     for (const tag of ["latest", "master", "main", "stable", "edge", "nightly", "alpine"])
       expect(isPinnedTag(tag), tag).to.equal(false);

@@ -51,7 +51,7 @@ export const imageCatalog = {
   auditSink: { repository: "ghcr.io/santaclaude/audit-sink-service", tag: "2.0.0" },
   messageQueue: { repository: "ghcr.io/santaclaude/message-queue-service", tag: "2.0.0" },
   // Matrix (Synapse with workers behind HAProxy, PgBouncer, Element, Synapse Admin, group calls)
-  synapse: { repository: "ghcr.io/element-hq/synapse", tag: "v1.151.0" },
+  synapse: { repository: "ghcr.io/element-hq/synapse", tag: "v1.163.2" },
   haproxy: { repository: "docker.io/library/haproxy", tag: "3.2.8-alpine" },
   pgbouncer: { repository: "ghcr.io/cloudnative-pg/pgbouncer", tag: "1.25.0" },
   elementWeb: { repository: "ghcr.io/element-hq/element-web", tag: "v1.12.6" },
@@ -59,7 +59,7 @@ export const imageCatalog = {
   lkJwtService: { repository: "ghcr.io/element-hq/lk-jwt-service", tag: "0.6.1" },
   rclone: { repository: "docker.io/rclone/rclone", tag: "1.71.2" },
   // Lawful intercept: the site's own builds of the LI forks (override repository/tag per site)
-  synapseLi: { repository: "registry.matrix-li.internal/synapse-li", tag: "1.151.0-li.1" },
+  synapseLi: { repository: "registry.matrix-li.internal/synapse-li", tag: "1.163.2-li.1" },
   elementWebLi: { repository: "registry.matrix-li.internal/element-web-li", tag: "1.12.6-li.1" },
   synapseAdminLi: { repository: "registry.matrix-li.internal/synapse-admin-li", tag: "0.11.1-li.1" },
   keyVault: { repository: "registry.matrix-li.internal/key-vault", tag: "1.0.0" },

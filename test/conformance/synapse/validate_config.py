@@ -46,9 +46,6 @@ def main() -> None:
         fail(f"expected `-m <module> <args…>`, got {args!r}")
     module, argv = args[1], args[2:]
     report_path = os.environ.get("SYNAPSE_CONFORMANCE_REPORT")
-    # The image's extras (txredisapi, hiredis) that the venv lacks: after everything else on the path.
-    if os.environ.get("SYNAPSE_CONFORMANCE_EXTRAS"):
-        sys.path.append(os.environ["SYNAPSE_CONFORMANCE_EXTRAS"])
 
     import synapse
     from synapse.config.logger import setup_logging
