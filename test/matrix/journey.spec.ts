@@ -97,7 +97,9 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
       await site.start(res);
     } finally {
       process.stderr.write(`      versions:\n${site.versions.map((v) => `        ${v}\n`).join("")}`);
-      process.stderr.write(`      rewrites:\n${site.rewrites.map((r) => `        - ${r}\n`).join("")}`);
+      process.stderr.write(
+        `      rewrites:\n${[...new Set(site.rewrites)].map((r) => `        - ${r}\n`).join("")}`,
+      );
     }
     anon = new MatrixClient(site.httpPort);
   });
