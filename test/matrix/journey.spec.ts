@@ -91,6 +91,27 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
   const ok = (c: MatrixClient, method: string, urlPath: string, body?: unknown) =>
     via(c, method, urlPath, body);
 
+  /** Alice logged in on the LI Synapse directly (a write: device and token), and the room's message bodies there. */
+  async function liInvestigator() {
+    const direct = new MatrixClient(site.network().port("synapse-li-0", 8008));
+    const login = await direct.call("POST", "/_matrix/client/v3/login", {
+      type: "m.login.password",
+      identifier: { type: "m.id.user", user: "alice" },
+      password: "pw-alice-123456",
+    });
+    expect(login.status, `LI login: ${login.body}`).to.equal(200);
+    const investigator = direct.withToken(login.json.access_token);
+    const messages = await investigator.call(
+      "GET",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`,
+    );
+    expect(messages.status, messages.body).to.equal(200);
+    const bodies: string[] = messages.json.chunk
+      .filter((e: any) => e.type === "m.room.message")
+      .map((e: any) => e.content.body);
+    return { investigator, bodies };
+  }
+
   before(async function () {
     const res = await renderStack("dev");
     try {
@@ -417,23 +438,7 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
     it("after the sequence sync, the LI Synapse on its rendered config serves the room and its messages, and can write", async function () {
       expect(await li.sequenceSync()).to.match(/sequences synchronised: [1-9]/);
       const s = await li.startSynapse();
-      const port = site.network().port("synapse-li-0", 8008);
-      const direct = new MatrixClient(port);
-      const login = await direct.call("POST", "/_matrix/client/v3/login", {
-        type: "m.login.password",
-        identifier: { type: "m.id.user", user: "alice" },
-        password: "pw-alice-123456",
-      });
-      expect(login.status, `LI login (a write: device and token): ${login.body}`).to.equal(200);
-      const investigator = direct.withToken(login.json.access_token);
-      const messages = await investigator.call(
-        "GET",
-        `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`,
-      );
-      expect(messages.status, messages.body).to.equal(200);
-      const bodies = messages.json.chunk
-        .filter((e: any) => e.type === "m.room.message")
-        .map((e: any) => e.content.body);
+      const { investigator, bodies } = await liInvestigator();
       expect(bodies).to.include.members([
         "hello from alice",
         "hello from bob",
@@ -527,19 +532,7 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
       );
       await li.sequenceSync();
       await li.startSynapse();
-      const direct = new MatrixClient(site.network().port("synapse-li-0", 8008));
-      const login = await direct.call("POST", "/_matrix/client/v3/login", {
-        type: "m.login.password",
-        identifier: { type: "m.id.user", user: "alice" },
-        password: "pw-alice-123456",
-      });
-      expect(login.status, login.body).to.equal(200);
-      const messages = await direct
-        .withToken(login.json.access_token)
-        .call("GET", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`);
-      const bodies = messages.json.chunk
-        .filter((e: any) => e.type === "m.room.message")
-        .map((e: any) => e.content.body);
+      const { bodies } = await liInvestigator();
       expect(bodies).to.include.members([
         "hello from alice",
         "written while replicating",
