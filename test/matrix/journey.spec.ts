@@ -8,6 +8,7 @@ import { parseStackConfig } from "../../program/config";
 import { ensureProgram, renderStack, waitFor } from "../conformance/harness";
 import { stackConfig } from "../unit/fixtures";
 import { Answer, MatrixClient, haproxyLog, registerWithSecret } from "./client";
+import { eicar } from "../conformance/clamav/clamd";
 import { LawfulInterceptSite } from "./li";
 import { MatrixSite } from "./site";
 import { Conn, query } from "../conformance/postgres/image";
@@ -324,7 +325,7 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
 
     it("an infected upload within sync_max_bytes is refused while it waits, and nothing is stored", async function () {
       const before = storeFiles();
-      const infected = Buffer.concat([Buffer.from("keel small infected\n"), MatrixSite.infected()]);
+      const infected = Buffer.concat([Buffer.from("keel small infected\n"), eicar()]);
       // The module answers Codes.FORBIDDEN; Synapse's upload servlet turns any spam verdict into 400.
       const r = await upload(infected, "small-infected.bin", 400);
       expect(r.json.error, r.body).to.equal("Bad content");
@@ -344,7 +345,7 @@ describe("Matrix end to end: the dev stack's Synapse, its workers and HAProxy, r
       const syncMax = hs.modules.find((m: any) => m.module === "synapse_av_checker.AvChecker").config
         .sync_max_bytes;
       expect(big, "beyond the synchronous scan limit").to.be.greaterThan(syncMax);
-      const infected = Buffer.concat([Buffer.alloc(big), MatrixSite.infected()]);
+      const infected = Buffer.concat([Buffer.alloc(big), eicar()]);
       cleanBig = Buffer.concat([Buffer.alloc(big), Buffer.from("keel clean tail\n")]);
       ids.infected = (await upload(infected, "big-infected.bin", 200)).json.content_uri.split("/").pop();
       ids.clean = (await upload(cleanBig, "big-clean.bin", 200)).json.content_uri.split("/").pop();

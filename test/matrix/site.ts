@@ -5,7 +5,7 @@ import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
 import { PostgresBinaries, ensurePostgres } from "../e2e/postgres";
-import { Clamd, eicar, ndb, rendered as renderedClamd } from "../conformance/clamav/clamd";
+import { Clamd, rendered as renderedClamd } from "../conformance/clamav/clamd";
 import { backendsOf, localize } from "../conformance/haproxy/localize";
 import {
   Running,
@@ -382,40 +382,32 @@ export class MatrixSite {
     return r.stdout.trim();
   }
 
-  /** The test signature database's infected sample (assembled at run time). */
-  static infected(): Buffer {
-    return eicar();
-  }
-
-  static signature(): string {
-    return ndb("Keel.Test.EICAR", eicar());
-  }
-
-  /** What every process printed, for a failure's message. */
-  logs(): string {
-    const parts = [
+  /** The site's processes by name (the Synapse ones by pod). */
+  private processes(): [string, Running | undefined][] {
+    return [
       ["haproxy", this.haproxy],
       ["pgbouncer", this.pgbouncer],
       ["av-scan-worker", this.scanWorker],
-      ...this.synapse.map((s) => [s.pod.pod, s.proc] as const),
-    ] as const;
-    return parts.map(([n, p]) => `---- ${n}\n${(p?.output() ?? "").slice(-4000)}`).join("\n");
+      ["clamd", this.clamd?.running()],
+      ...this.synapse.map((s) => [s.pod.pod, s.proc] as [string, Running]),
+    ];
+  }
+
+  /** The end of what every process printed, for a failure's message. */
+  logs(): string {
+    return this.processes()
+      .map(([n, p]) => `---- ${n}\n${(p?.output() ?? "").slice(-4000)}`)
+      .join("\n");
   }
 
   /** Every process's whole output into <scratch>/logs/<process>.log (kept when a test failed). */
   saveLogs(): string {
     const dir = path.join(this.scratch, "logs");
     fs.mkdirSync(dir, { recursive: true });
-    const all: [string, Running | undefined][] = [
-      ["haproxy", this.haproxy],
-      ["pgbouncer", this.pgbouncer],
-      ["av-scan-worker", this.scanWorker],
-      ["clamd", this.clamd?.running()],
-      ["postgres", undefined],
-      ...this.synapse.map((s) => [s.pod.pod, s.proc] as [string, Running]),
-    ];
-    for (const [name, p] of all) if (p) fs.writeFileSync(path.join(dir, `${name}.log`), p.output());
+    for (const [name, p] of this.processes())
+      if (p) fs.writeFileSync(path.join(dir, `${name}.log`), p.output());
     fs.writeFileSync(path.join(dir, "postgres.log"), this.postgres?.output() ?? "");
+    fs.writeFileSync(path.join(dir, "li-postgres.log"), this.li?.output() ?? "");
     return dir;
   }
 
