@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { synapseStreams } from "@keel/matrix";
+import { synapseWriterStreams } from "@keel/matrix";
 import YAML from "yaml";
 import { Recorded } from "../unit/harness";
 import { ensureProgram, objectIn, renderStack, root, scratchDir } from "./harness";
@@ -93,7 +93,7 @@ function bytes(s: string | number): number {
   return Number(m[1]) * { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as ""];
 }
 
-const streams = ["events", ...synapseStreams];
+const streams = synapseWriterStreams;
 
 describe("conformance: Synapse loads the rendered configs (real Synapse)", function () {
   let python: string;

@@ -261,6 +261,7 @@ export class MatrixSite {
       if (!/^\/conf\/.*\.ya?ml$/.test(file)) return text;
       const doc = YAML.parse(text);
       const made = localizeSynapseConfig(doc, pod.pod, net);
+      made.push(...this.dropUnknownStreams(doc));
       if (made.length === 0) return text;
       this.rewrites.push(...made.map((m) => `${pod.pod} ${file}: ${m}`));
       return YAML.stringify(doc, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
@@ -305,6 +306,30 @@ export class MatrixSite {
     done = step("HAProxy's health checks take every worker back (until then their routes fall back to main)");
     await this.serversUp();
     done();
+  }
+
+  /**
+   * An older release (the upgrade run's first phase) refuses `stream_writers` keys it does not know (1.151 has no
+   * `quarantined_media_changes`): they are dropped, as the config its pin rendered had none.
+   */
+  private dropUnknownStreams(doc: any): string[] {
+    if (!doc.stream_writers) return [];
+    const r = spawnSync(
+      this.python,
+      [
+        "-c",
+        "import attr; from synapse.config.workers import WriterLocations as W; print(*[f.name for f in attr.fields(W)])",
+      ],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`Synapse's stream names: ${r.stderr}`);
+    const known = r.stdout.trim().split(" ");
+    const unknown = Object.keys(doc.stream_writers).filter((s) => !known.includes(s));
+    for (const s of unknown) delete doc.stream_writers[s];
+    return unknown.map(
+      (s) =>
+        `stream_writers.${s}: dropped (unknown to ${path.basename(path.dirname(path.dirname(this.python)))})`,
+    );
   }
 
   /** The python of the Synapse the pods run now. */

@@ -74,6 +74,11 @@ describe("matrix config: homeserver.yaml", () => {
       main: { host: "synapse-main-0.synapse-main", port: 9093 },
       "synapse-event-persister-0": { host: "synapse-event-persister-0.synapse-event-persister", port: 9093 },
       "synapse-stream-writer-0": { host: "synapse-stream-writer-0.synapse-stream-writer", port: 9093 },
+      // It writes quarantined_media_changes (the media admin API is only on the media repository).
+      "synapse-media-repository-0": {
+        host: "synapse-media-repository-0.synapse-media-repository",
+        port: 9093,
+      },
     });
   });
 
@@ -88,6 +93,7 @@ describe("matrix config: homeserver.yaml", () => {
       presence: ["synapse-stream-writer-0"],
       push_rules: ["synapse-stream-writer-0"],
       device_lists: ["synapse-stream-writer-0"],
+      quarantined_media_changes: ["synapse-media-repository-0"],
     });
     expect(hs.federation_sender_instances).to.deep.equal(["synapse-federation-sender-0"]);
     expect(hs.pusher_instances).to.deep.equal(["synapse-pusher-0"]);

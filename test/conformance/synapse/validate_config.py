@@ -74,7 +74,8 @@ def main() -> None:
     w = config.worker
     writers = {
         stream: list(getattr(w.writers, stream))
-        for stream in ("events", "typing", "to_device", "account_data", "receipts", "presence", "push_rules", "device_lists")
+        for stream in ("events", "typing", "to_device", "account_data", "receipts", "presence", "push_rules", "device_lists",
+                       "quarantined_media_changes")
     }
     report = {
         "synapse_version": synapse.__version__,

@@ -7,9 +7,8 @@ import {
   MatrixWorkerCounts,
   SYNAPSE_MAIN,
   SYNAPSE_PORTS,
-  SynapseWriterStream,
   groupInstances,
-  synapseStreams,
+  synapseWriterStreams,
   validateWorkerCounts,
   workerGroups,
 } from "./workers";
@@ -231,9 +230,8 @@ export function instanceMap(counts: MatrixWorkerCounts): Record<string, { host: 
 /** `stream_writers`: every stream moved off main, with its writer instances. */
 export function streamWritersSection(counts: MatrixWorkerCounts): Record<string, string[]> {
   const groups = workerGroups(counts);
-  const streams: SynapseWriterStream[] = ["events", ...synapseStreams];
   const section: Record<string, string[]> = {};
-  for (const s of streams) {
+  for (const s of synapseWriterStreams) {
     const names = groups
       .filter((g) => g.streams.includes(s))
       .flatMap((g) => groupInstances(g).map((i) => i.name));

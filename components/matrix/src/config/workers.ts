@@ -39,8 +39,20 @@ export const synapseStreams = [
 ] as const;
 export type SynapseStream = (typeof synapseStreams)[number];
 
-/** Every stream a worker can write, including the `events` stream of event persisters. */
-export type SynapseWriterStream = "events" | SynapseStream;
+/**
+ * Every stream a worker can write: the `events` stream of event persisters, the configurable streams above,
+ * and `quarantined_media_changes` (Synapse ≥ 1.163), which the media repository writes when it is a worker:
+ * only it serves the media admin API, and quarantining from a process that cannot write the stream fails
+ * with a 500 (AssertionError in `_insert_quarantine_changes_txn`).
+ */
+export type SynapseWriterStream = "events" | SynapseStream | "quarantined_media_changes";
+
+/** Every stream `stream_writers` may name, in the order it is rendered. */
+export const synapseWriterStreams: readonly SynapseWriterStream[] = [
+  "events",
+  ...synapseStreams,
+  "quarantined_media_changes",
+];
 
 /** How many writers each stream gets (0 = the main process writes it). */
 export interface StreamWriterCounts {
@@ -240,8 +252,8 @@ const groupSpecs: GroupSpec[] = [
     type: "media-repository",
     app: "synapse.app.media_repository",
     http: true,
-    replication: false,
-    streams: [],
+    replication: true,
+    streams: ["quarantined_media_changes"],
   },
   { key: "pusher", type: "pusher", app: generic, http: false, replication: false, streams: [] },
   { key: "background", type: "background", app: generic, http: false, replication: false, streams: [] },
