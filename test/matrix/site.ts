@@ -116,6 +116,7 @@ export class MatrixSite {
   statsPort = 0;
   private ports = new Map<string, number>();
   private redisProgram = "";
+  private readonly knownStreams = new Map<string, string[]>();
   private python = "";
 
   constructor(readonly opts: SiteOptions = {}) {}
@@ -250,12 +251,11 @@ export class MatrixSite {
     // Every listener the pod's files name gets a port (workers also see main's `listeners`, unused by them).
     for (const m of pod.mounts.filter((x) => x.mountPath === "/conf"))
       for (const [name, text] of Object.entries(m.files))
-        if (/\.ya?ml$/.test(name))
-          for (const l of [
-            ...(YAML.parse(text).listeners ?? []),
-            ...(YAML.parse(text).worker_listeners ?? []),
-          ])
+        if (/\.ya?ml$/.test(name)) {
+          const doc = YAML.parse(text);
+          for (const l of [...(doc.listeners ?? []), ...(doc.worker_listeners ?? [])])
             await this.allocate(pod.pod, l.port);
+        }
     const net = this.network();
     const written = writePod(this.scratch, pod, (file, text) => {
       if (!/^\/conf\/.*\.ya?ml$/.test(file)) return text;
@@ -314,8 +314,20 @@ export class MatrixSite {
    */
   private dropUnknownStreams(doc: any): string[] {
     if (!doc.stream_writers) return [];
+    const known = this.knownStreams.get(this.python) ?? this.streamsOf(this.python);
+    this.knownStreams.set(this.python, known);
+    const unknown = Object.keys(doc.stream_writers).filter((s) => !known.includes(s));
+    for (const s of unknown) delete doc.stream_writers[s];
+    return unknown.map(
+      (s) =>
+        `stream_writers.${s}: dropped (unknown to ${path.basename(path.dirname(path.dirname(this.python)))})`,
+    );
+  }
+
+  /** The stream names a Synapse's `stream_writers` accepts (asked once per release, not per file). */
+  private streamsOf(python: string): string[] {
     const r = spawnSync(
-      this.python,
+      python,
       [
         "-c",
         "import attr; from synapse.config.workers import WriterLocations as W; print(*[f.name for f in attr.fields(W)])",
@@ -323,13 +335,7 @@ export class MatrixSite {
       { encoding: "utf8" },
     );
     if (r.status !== 0) throw new Error(`Synapse's stream names: ${r.stderr}`);
-    const known = r.stdout.trim().split(" ");
-    const unknown = Object.keys(doc.stream_writers).filter((s) => !known.includes(s));
-    for (const s of unknown) delete doc.stream_writers[s];
-    return unknown.map(
-      (s) =>
-        `stream_writers.${s}: dropped (unknown to ${path.basename(path.dirname(path.dirname(this.python)))})`,
-    );
+    return r.stdout.trim().split(" ");
   }
 
   /** The python of the Synapse the pods run now. */
