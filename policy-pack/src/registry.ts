@@ -21,6 +21,7 @@ import { jobTtl } from "./rules/job-ttl";
 import { livenessDetectionTime } from "./rules/liveness-detection-time";
 import { mutableImageTag } from "./rules/mutable-image-tag";
 import { namespacePodSecurity } from "./rules/namespace-pod-security";
+import { placeholderValue } from "./rules/placeholder-value";
 import { privilegeEscalation } from "./rules/privilege-escalation";
 import { privilegedContainer } from "./rules/privileged-container";
 import { pvcStorageClass } from "./rules/pvc-storage-class";
@@ -44,6 +45,7 @@ import { pdbRequired } from "./stack-rules/pdb-required";
 import { podNetworkPolicy } from "./stack-rules/pod-network-policy";
 import { postgresMemory } from "./stack-rules/postgres-memory";
 import { redisMaxmemory } from "./stack-rules/redis-maxmemory";
+import { selectorMatchesPods } from "./stack-rules/selector-matches-pods";
 
 /** Rules over one object at a time (src/rules/<id>.ts). */
 export const RESOURCE_RULES: readonly Rule[] = [
@@ -69,6 +71,7 @@ export const RESOURCE_RULES: readonly Rule[] = [
     livenessDetectionTime,
     mutableImageTag,
     namespacePodSecurity,
+    placeholderValue,
     privilegeEscalation,
     privilegedContainer,
     pvcStorageClass,
@@ -96,6 +99,7 @@ export const STACK_RULES: readonly Rule[] = [
     podNetworkPolicy,
     postgresMemory,
     redisMaxmemory,
+    selectorMatchesPods,
 ];
 
 export const ALL_RULES: readonly Rule[] = [...RESOURCE_RULES, ...STACK_RULES];

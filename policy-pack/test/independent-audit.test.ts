@@ -66,7 +66,7 @@ const DEFECTIVE_MANDATORY: Record<string, string[]> = {
     "ClusterIssuer letsencrypt-prod": ["acme-air-gapped"],
     "ClusterRoleBinding openclaw-cluster-admin": ["cluster-admin-binding"],
     "ConfigMap june-dark/june-dark-config": ["configmap-secret"],
-    "ConfigMap matrix/synapse-config": ["configmap-secret"],
+    "ConfigMap matrix/synapse-config": ["configmap-secret", "placeholder-value"],
     "ConfigMap openclaw/git-crypt-key": ["configmap-secret"],
     "CronJob dbaas/mysql-backup": [...POD_BASICS, "backup-retention", "container-resources"],
     "CronJob matrix/matrix-postgresql-pgdumpall": [...POD_BASICS, "backup-retention", "container-resources", "mutable-image-tag"],
@@ -88,13 +88,14 @@ const DEFECTIVE_MANDATORY: Record<string, string[]> = {
     "Namespace june-services": NAMESPACE_BASICS,
     "Namespace matrix": NAMESPACE_BASICS,
     // declared, with no workloads yet: no quota or limit range needed, but no isolation either
-    "Namespace matrix-li": ["namespace-default-deny", "namespace-pod-security"],
+    "Namespace matrix-li": ["li-isolation", "namespace-default-deny", "namespace-pod-security"],
     "Namespace openclaw": NAMESPACE_BASICS,
     "PersistentVolumeClaim june-dark/neo4j-data-pvc": ["pvc-storage-class"],
     "PersistentVolumeClaim june-dark/postgres-pvc": ["pvc-storage-class"],
     "PersistentVolumeClaim june-dark/rabbitmq-pvc": ["pvc-storage-class"],
     "PersistentVolumeClaim matrix/matrix-postgresql-pgdumpall": ["pvc-storage-class"],
-    "Service matrix/livekit-rtc": ["service-exposure"],
+    // the seed deploys no LiveKit: the Service selects no pod
+    "Service matrix/livekit-rtc": ["selector-matches-pods", "service-exposure"],
     "Stack": ["capacity-fit"],
     "StatefulSet dbaas/mysql": [...POD_BASICS, "backup-retention", "container-probes", "container-resources"],
     "StatefulSet dbaas/postgresql": [...POD_BASICS, "backup-retention", "container-probes", "container-resources", "mutable-image-tag"],
@@ -137,6 +138,7 @@ const SEED_DEFECTS: Array<[finding: string, object: string, rule: string, says: 
     ["F12", "Namespace june-dark", "namespace-quota", "add a ResourceQuota to namespace june-dark"],
     ["F12", "Namespace june-dark", "namespace-limit-range", "add a LimitRange to namespace june-dark"],
     ["F13", "Namespace matrix-li", "namespace-default-deny", "Ingress and Egress are open"],
+    ["F13", "Namespace matrix-li", "li-isolation", "looks like a lawful-intercept namespace (name 'matrix-li', label purpose: lawful-intercept)"],
     ["F13", "Deployment matrix/synapse-main", "pod-network-policy", "no NetworkPolicy in namespace matrix selects these pods"],
     ["F14", "Deployment june-dark/postgres", "postgres-memory", "shared_buffers 2Gi of container 'postgres' is 50% of its 4Gi memory limit"],
     ["F14", "Deployment june-dark/postgres", "postgres-memory", "work_mem 16Mi × max_connections 200 + shared_buffers 2Gi"],
@@ -156,6 +158,8 @@ const SEED_DEFECTS: Array<[finding: string, object: string, rule: string, says: 
     ["F22", "StatefulSet matrix/matrix-postgresql", "run-as-non-root", "init container 'init-chmod-data' runs as root"],
     ["F23", "DaemonSet matrix/coturn", "host-namespaces", "remove hostNetwork: true"],
     ["F23", "DaemonSet matrix/coturn", "capabilities", "adds capabilities NET_ADMIN"],
+    ["-", "ConfigMap matrix/synapse-config", "placeholder-value", "holds placeholders 'CHANGE_TO_SECURE_PASSWORD' (line 8)"],
+    ["-", "Service matrix/livekit-rtc", "selector-matches-pods", "selects {app: livekit}, which matches no pod in namespace matrix"],
 ];
 
 describe("audit command on independently written manifests (test/independent)", function () {

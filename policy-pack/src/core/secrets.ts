@@ -134,3 +134,133 @@ export function literalSecretArgs(words: readonly string[]): Array<{ arg: string
 function stripQuotes(value: string): string {
     return value.trim().replace(/^['"]|['"]$/g, "");
 }
+
+/** What a run of bytes is, judged from its leading bytes (magic numbers) and its content. */
+export type BytesVerdict =
+    | { kind: "key"; format: string }
+    | { kind: "public"; format: string }
+    | { kind: "text"; text: string }
+    | { kind: "binary"; random: boolean };
+
+/** The bytes of a base64 value (wrapped over lines or not); undefined when it is not base64. */
+export function decodeBase64Block(value: string, minChars = 16): Buffer | undefined {
+    const compact = value.replace(/\s+/g, "");
+    if (compact.length < minChars || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+        return undefined;
+    }
+    return Buffer.from(compact, "base64");
+}
+
+const KEY_MAGIC: Array<[prefix: number[], format: string]> = [
+    [[0x00, ...ascii("GITCRYPTKEY")], "a git-crypt key"],
+    [ascii("openssh-key-v1\0"), "an OpenSSH private key"],
+    [[0xfe, 0xed, 0xfe, 0xed], "a Java keystore"],
+    [[0xce, 0xce, 0xce, 0xce], "a JCEKS keystore"],
+];
+
+/** Formats that carry no secret: images, fonts, documents, archives, WebAssembly. */
+const PUBLIC_MAGIC: Array<[prefix: number[], format: string, offset?: number]> = [
+    [[0x89, ...ascii("PNG")], "a PNG image"],
+    [[0xff, 0xd8, 0xff], "a JPEG image"],
+    [ascii("GIF8"), "a GIF image"],
+    [ascii("WEBP"), "a WebP image", 8],
+    [[0x00, 0x00, 0x01, 0x00], "an icon"],
+    [ascii("wOFF"), "a WOFF font"],
+    [ascii("wOF2"), "a WOFF2 font"],
+    [[0x00, 0x01, 0x00, 0x00], "a TrueType font"],
+    [ascii("OTTO"), "an OpenType font"],
+    [ascii("%PDF"), "a PDF document"],
+    [[0x1f, 0x8b], "a gzip archive"],
+    [ascii("PK\x03\x04"), "a zip archive"],
+    [[0x28, 0xb5, 0x2f, 0xfd], "a zstd archive"],
+    [[0xfd, ...ascii("7zXZ")], "an xz archive"],
+    [ascii("BZh"), "a bzip2 archive"],
+    [ascii("ustar"), "a tar archive", 257],
+    [[0x00, ...ascii("asm")], "a WebAssembly module"],
+];
+
+function ascii(text: string): number[] {
+    return [...text].map(c => c.charCodeAt(0));
+}
+
+function startsWith(bytes: Buffer, prefix: number[], offset = 0): boolean {
+    return bytes.length >= offset + prefix.length && prefix.every((b, i) => bytes[offset + i] === b);
+}
+
+/**
+ * A DER SEQUENCE is a private key or a PKCS#12 keystore when its first element is INTEGER 0 or 3 (PKCS#1,
+ * PKCS#8, SEC1 and PFX versions), and a certificate (public) when it starts with another SEQUENCE.
+ */
+function derVerdict(bytes: Buffer): BytesVerdict | undefined {
+    if (bytes[0] !== 0x30 || bytes.length < 8) {
+        return undefined;
+    }
+    const lengthBytes = bytes[1]! < 0x80 ? 0 : bytes[1]! - 0x80;
+    if (lengthBytes > 3) {
+        return undefined;
+    }
+    const body = 2 + lengthBytes;
+    if (bytes[body] === 0x02 && bytes[body + 1] === 0x01 && (bytes[body + 2] === 0x00 || bytes[body + 2] === 0x01)) {
+        return { kind: "key", format: "a DER private key" };
+    }
+    if (bytes[body] === 0x02 && bytes[body + 1] === 0x01 && bytes[body + 2] === 0x03) {
+        return { kind: "key", format: "a PKCS#12 keystore" };
+    }
+    if (bytes[body] === 0x30) {
+        return { kind: "public", format: "a DER certificate" };
+    }
+    return undefined;
+}
+
+/** Text when the bytes are UTF-8 without control characters other than tab, CR and LF. */
+function asText(bytes: Buffer): string | undefined {
+    const text = bytes.toString("utf8");
+    return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(text) ? undefined : text;
+}
+
+/** Byte entropy close to the most n bytes can have: random, as keys are (compressed formats are recognised first). */
+function looksRandom(bytes: Buffer): boolean {
+    if (bytes.length < 16) {
+        return false;
+    }
+    const counts = new Array<number>(256).fill(0);
+    for (const b of bytes) {
+        counts[b]!++;
+    }
+    let entropy = 0;
+    for (const count of counts) {
+        if (count > 0) {
+            const p = count / bytes.length;
+            entropy -= p * Math.log2(p);
+        }
+    }
+    return entropy >= Math.min(7.2, 0.85 * Math.log2(bytes.length));
+}
+
+export function classifyBytes(bytes: Buffer): BytesVerdict {
+    const key = KEY_MAGIC.find(([prefix]) => startsWith(bytes, prefix));
+    if (key) {
+        return { kind: "key", format: key[1] };
+    }
+    const publicFormat = PUBLIC_MAGIC.find(([prefix, , offset]) => startsWith(bytes, prefix, offset));
+    if (publicFormat) {
+        return { kind: "public", format: publicFormat[1] };
+    }
+    const der = derVerdict(bytes);
+    if (der) {
+        return der;
+    }
+    // OpenPGP secret-key packet (tag 5), old or new packet format: an exported `gpg --export-secret-keys`.
+    if ((bytes[0]! & 0xfc) === 0x94 || bytes[0] === 0xc5) {
+        return { kind: "key", format: "an OpenPGP secret key" };
+    }
+    const text = asText(bytes);
+    return text !== undefined ? { kind: "text", text } : { kind: "binary", random: looksRandom(bytes) };
+}
+
+/** Names of files or entries that hold keys: `key`, `*.key`, `keyfile`, `keyring`, `*.gpg`, `*.p12`, git-crypt... */
+export function isKeyFileName(name: string): boolean {
+    return /(^|[._-])(key|keys|keyfile|keyring|keystore|gpg|pgp|asc|p12|pfx|jks)$/i.test(name)
+        || /git[_-]?crypt/i.test(name)
+        || isSecretLikeName(name);
+}

@@ -1,4 +1,6 @@
-import { dsnPassword, hasPemBlock, isPlaceholderValue, isSecretLikeName, looksLikeKeyMaterial, secretAssignmentsIn } from "../core/secrets";
+import {
+    classifyBytes, decodeBase64Block, dsnPassword, hasPemBlock, isKeyFileName, isPlaceholderValue, isSecretLikeName, looksLikeKeyMaterial, secretAssignmentsIn,
+} from "../core/secrets";
 import { resourceRule } from "../core/rule";
 import { perEntry } from "../core/unknown";
 
@@ -11,7 +13,11 @@ interface Settings {
 export const configmapSecret = resourceRule<Settings>({
     id: "configmap-secret",
     findings: ["F5", "F6"],
-    description: "ConfigMaps carry no passwords, tokens, keys, DSNs with passwords, PEM blocks or high-entropy key material.",
+    description: "ConfigMaps carry no passwords, tokens, keys, DSNs with passwords, PEM blocks or key material. "
+        + "Base64 values (`binaryData`, and `data` values that are base64, wrapped or not) are decoded: recognised key formats "
+        + "(git-crypt, OpenSSH, DER private keys, PKCS#12, Java keystores, OpenPGP secret keys) and binary of no known format that is "
+        + "random (as keys are) or stored under a key-like name (`key`, `*.key`, `keyfile`, `*.gpg`, git-crypt...) count as key material; "
+        + "images, fonts, PDFs, archives, DER certificates and text without a private key (CA bundles) do not.",
     fix: "move the value to a Secret; reference it with `secretKeyRef` or a secret volume",
     defaultLevel: "mandatory",
     kinds: new Set(["ConfigMap"]),
@@ -38,6 +44,10 @@ function secretReason(key: string, value: string, binary: boolean, settings: Set
     if (dsnPassword(value) !== undefined) {
         return "contains a connection string with a password";
     }
+    const decoded = base64Verdict(key, value, binary, settings);
+    if (decoded.reason !== undefined || binary) {
+        return decoded.reason;
+    }
     if (isSecretLikeName(key) && !value.includes("\n") && !isPlaceholderValue(value)) {
         return "is named like a credential and holds a literal value";
     }
@@ -45,11 +55,36 @@ function secretReason(key: string, value: string, binary: boolean, settings: Set
     if (assigned.length > 0) {
         return `sets ${assigned.map(k => `'${k}'`).join(", ")} to a literal credential`;
     }
-    if (binary && value.replace(/\s/g, "").length >= settings.minKeyLength) {
-        return "holds binary data that looks like key material";
-    }
-    if (looksLikeKeyMaterial(value, settings.minKeyLength, settings.entropyThreshold)) {
+    if (!decoded.harmless && looksLikeKeyMaterial(value, settings.minKeyLength, settings.entropyThreshold)) {
         return "looks like key material (high entropy)";
     }
     return undefined;
+}
+
+/**
+ * A base64 value decoded: a reason when the bytes are key material; `harmless` when they are a public format
+ * (image, font, certificate...) or text without a private key, so that their entropy is no evidence of a key.
+ */
+function base64Verdict(key: string, value: string, binary: boolean, settings: Settings): { reason?: string; harmless: boolean } {
+    const bytes = decodeBase64Block(value, binary ? 4 : settings.minKeyLength);
+    if (!bytes) {
+        return { harmless: false };
+    }
+    const encoded = binary ? "binary data" : "base64-encoded binary data";
+    const verdict = classifyBytes(bytes);
+    switch (verdict.kind) {
+        case "key":
+            return { reason: `holds ${encoded} that looks like key material (${verdict.format})`, harmless: false };
+        case "public":
+            return { harmless: true };
+        case "text":
+            return hasPemBlock(verdict.text) ? { reason: "holds a base64-encoded PEM private key", harmless: false } : { harmless: true };
+        case "binary": {
+            if (!binary && looksLikeKeyMaterial(value, settings.minKeyLength, settings.entropyThreshold)) {
+                return { harmless: false }; // one token: reported below as a high-entropy token
+            }
+            const keyLike = verdict.random && value.replace(/\s/g, "").length >= settings.minKeyLength || isKeyFileName(key);
+            return keyLike ? { reason: `holds ${encoded} that looks like key material`, harmless: false } : { harmless: false };
+        }
+    }
 }

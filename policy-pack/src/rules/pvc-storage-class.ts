@@ -1,6 +1,6 @@
-import { K8sObject, asArray, asString, isRecord, nameOf, specOf } from "../core/k8s";
+import { K8sObject, apiGroupOf, asArray, asString, isRecord, nameOf, specOf } from "../core/k8s";
 import { resourceRule } from "../core/rule";
-import { perElement } from "../core/unknown";
+import { perElement, readOr } from "../core/unknown";
 
 interface Settings {
     allowedStorageClasses: string[];
@@ -10,10 +10,10 @@ interface Settings {
 export const pvcStorageClass = resourceRule<Settings>({
     id: "pvc-storage-class",
     findings: ["F4"],
-    description: "PersistentVolumeClaims and StatefulSet volumeClaimTemplates set a non-empty storageClassName (from the allow-list when configured).",
+    description: "PersistentVolumeClaims and StatefulSet volumeClaimTemplates set a non-empty storageClassName (from the allow-list when configured); "
+        + "custom resources (operators' Cluster, Tenant...) have no `storageClassName: \"\"` or `storageClass: \"\"` anywhere in their spec.",
     fix: "`storageClassName: fast-ssd` (an existing class)",
     defaultLevel: "mandatory",
-    kinds: new Set(["PersistentVolumeClaim", "StatefulSet"]),
     config: {
         schema: { allowedStorageClasses: { type: "array", items: { type: "string" }, description: "Storage classes claims may use (empty: any non-empty name)." } },
         defaults: { allowedStorageClasses: [] },
@@ -33,8 +33,41 @@ export const pvcStorageClass = resourceRule<Settings>({
             }
             return [];
         };
+        if (obj.kind !== "PersistentVolumeClaim" && obj.kind !== "StatefulSet") {
+            if (!isCustomResource(obj)) {
+                return [];
+            }
+            const suggestion = allowed.length > 0 ? allowed.join(" or ") : "an existing StorageClass, e.g. fast-ssd";
+            return emptyClassPaths(specOf(obj), "spec").map(path =>
+                `set ${path} to ${suggestion}: "" disables dynamic provisioning and the claims the operator creates stay Pending`);
+        }
         return obj.kind === "StatefulSet"
             ? perElement<K8sObject | undefined>(() => specOf(obj).volumeClaimTemplates, t => isRecord(t) ? checkClaim(`volumeClaimTemplate '${nameOf(t)}'`, specOf(t)) : [])
             : checkClaim("the claim", specOf(obj));
     },
 });
+
+/** Kinds outside the built-in API groups ("" core, apps, batch, policy, autoscaling, *.k8s.io). */
+function isCustomResource(obj: K8sObject): boolean {
+    const group = apiGroupOf(asString(obj.apiVersion));
+    return group.includes(".") && !group.endsWith(".k8s.io");
+}
+
+const CLASS_FIELDS = new Set(["storageClassName", "storageClass"]);
+
+/** Dotted paths of `storageClassName`/`storageClass` fields set to "" (values unknown at preview are skipped). */
+export function emptyClassPaths(value: unknown, path: string): string[] {
+    if (Array.isArray(value)) {
+        return value.flatMap((item, i) => emptyClassPaths(readOr(() => item as unknown, undefined), `${path}[${i}]`));
+    }
+    if (!isRecord(value)) {
+        return [];
+    }
+    return Object.keys(value).flatMap(key => {
+        const child = readOr(() => value[key], undefined);
+        if (CLASS_FIELDS.has(key) && typeof child === "string") {
+            return child.trim() === "" ? [`${path}.${key}`] : [];
+        }
+        return emptyClassPaths(child, `${path}.${key}`);
+    });
+}

@@ -1,4 +1,5 @@
-import { K8sObject, labelsOf, asString } from "../core/k8s";
+import { K8sObject, labelsOf, asString, specOf } from "../core/k8s";
+import { podLabelsOf } from "../core/workloads";
 import { Direction, NetworkPeer, isDefaultDeny, isPublicCidr, peersOf, policyTypes, rulesOf } from "../core/network";
 import { isEmptySelector, selectorMatches } from "../core/selectors";
 import { checkEach } from "../core/unknown";
@@ -15,7 +16,10 @@ export const INTERCEPTS_LABEL = "keel.dev/intercepts";
 export const liIsolation = stackRule({
     id: "li-isolation",
     findings: ["F13"],
-    description: "Namespaces labelled keel.dev/lawful-intercept: \"true\" deny by default, have no internet egress (no empty `to`, no public ipBlock) and no ingress from the intercepted namespace (keel.dev/intercepts) or from all namespaces.",
+    description: "Namespaces labelled keel.dev/lawful-intercept: \"true\" deny by default, have no internet egress (no empty `to`, no public ipBlock) and no ingress from the intercepted namespace (keel.dev/intercepts) or from all namespaces. "
+        + "Without keel's labels, lawful-intercept namespaces and workloads are recognised by name or label (the words lawful-intercept, or `li` as a whole word: "
+        + "`matrix-li`, `synapse-li`, `component: li`; not `livekit` or `client`): such a namespace must carry keel's labels (then the checks above apply), "
+        + "and such a workload must not share a namespace with other workloads and must be selected by a NetworkPolicy.",
     fix: "default deny; egress only to in-cluster peers and DNS; no ingress from the intercepted namespace",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
@@ -23,14 +27,22 @@ export const liIsolation = stackRule({
         const violations: Violation[] = [];
         const liNamespaces = stack.ofKind("Namespace").filter(ns => labelsOf(ns)[LI_LABEL] === "true");
         checkEach(liNamespaces, violations, ns => checkNamespace(stack, ns, violations));
+        const unlabelled = stack.ofKind("Namespace").filter(ns => labelsOf(ns)[LI_LABEL] !== "true" && looksLawfulIntercept(stack.nameOf(ns), labelsOf(ns)));
+        checkEach(unlabelled, violations, ns => {
+            violations.push({ subject: ns, message: `namespace ${stack.nameOf(ns)} looks like a lawful-intercept namespace (${describeEvidence(stack.nameOf(ns), labelsOf(ns))}): label it ${LI_LABEL}: "true" and ${INTERCEPTS_LABEL}: <main namespace> so its isolation is checked` });
+            checkNamespace(stack, ns, violations, false);
+        });
+        const liNames = new Set([...liNamespaces, ...unlabelled].map(ns => stack.nameOf(ns)));
+        checkEach(stack.workloads().filter(w => !liNames.has(stack.namespaceOf(w))), violations, w => checkLooseWorkload(stack, w, violations));
         return violations;
     },
 });
 
-function checkNamespace(stack: StackIndex, ns: K8sObject, violations: Violation[]): void {
+/** `labelled`: false for a namespace recognised by name or label, already told to add both of keel's labels. */
+function checkNamespace(stack: StackIndex, ns: K8sObject, violations: Violation[], labelled = true): void {
     const name = stack.nameOf(ns);
     const intercepted = asString(labelsOf(ns)[INTERCEPTS_LABEL]);
-    if (!intercepted) {
+    if (!intercepted && labelled) {
         violations.push({ subject: ns, message: `add label ${INTERCEPTS_LABEL}: <main namespace> to lawful-intercept namespace ${name}` });
     }
     const policies = stack.inNamespace(name, "NetworkPolicy");
@@ -90,4 +102,52 @@ function forbiddenIngress(peer: NetworkPeer, intercepted: string | undefined, in
         return `pods of the intercepted namespace ${intercepted}`;
     }
     return undefined;
+}
+
+const LAWFUL_INTERCEPT = /lawful[-_ ]?intercept/i;
+
+/** "lawful-intercept" anywhere, or "li" as a whole word (`matrix-li`, `li_sync`), never inside a word (`livekit`). */
+function saysLawfulIntercept(text: string): boolean {
+    return LAWFUL_INTERCEPT.test(text) || text.split(/[^A-Za-z0-9]+/).some(word => word.toLowerCase() === "li");
+}
+
+/** Keel's own labels (keel.dev/...) are handled above; other label keys and values are evidence. */
+function liEvidence(name: string, labels: Record<string, string>): string[] {
+    const evidence = saysLawfulIntercept(name) ? [`name '${name}'`] : [];
+    for (const [key, value] of Object.entries(labels)) {
+        if (!key.startsWith("keel.dev/") && typeof value === "string" && (saysLawfulIntercept(value) || LAWFUL_INTERCEPT.test(key))) {
+            evidence.push(`label ${key}: ${value}`);
+        }
+    }
+    return evidence;
+}
+
+export function looksLawfulIntercept(name: string, labels: Record<string, string>): boolean {
+    return liEvidence(name, labels).length > 0;
+}
+
+function describeEvidence(name: string, labels: Record<string, string>): string {
+    return liEvidence(name, labels).join(", ");
+}
+
+/** A lawful-intercept workload outside a lawful-intercept namespace: in the platform's namespace, or unisolated. */
+function checkLooseWorkload(stack: StackIndex, workload: K8sObject, violations: Violation[]): void {
+    const name = stack.nameOf(workload);
+    const labels = { ...labelsOf(workload), ...podLabelsOf(workload) };
+    if (!looksLawfulIntercept(name, labels)) {
+        return;
+    }
+    const namespace = stack.namespaceOf(workload);
+    const what = `${stack.kindOf(workload)} ${name} looks like a lawful-intercept workload (${describeEvidence(name, labels)})`;
+    const platform = stack.workloadsIn(namespace).filter(w => !looksLawfulIntercept(stack.nameOf(w), { ...labelsOf(w), ...podLabelsOf(w) }));
+    if (platform.length > 0) {
+        const others = platform.slice(0, 3).map(w => stack.nameOf(w)).join(", ");
+        violations.push({ subject: workload, message: `${what} but shares namespace ${namespace} with the platform it intercepts (${others}${platform.length > 3 ? ", ..." : ""}): move it to its own namespace labelled ${LI_LABEL}: "true" and ${INTERCEPTS_LABEL}: ${namespace}` });
+    } else {
+        violations.push({ subject: workload, message: `${what} but namespace ${namespace} is not labelled ${LI_LABEL}: "true": label it (with ${INTERCEPTS_LABEL}: <main namespace>) so its isolation is checked` });
+    }
+    const podLabels = podLabelsOf(workload);
+    if (!stack.inNamespace(namespace, "NetworkPolicy").some(np => selectorMatches(specOf(np).podSelector, podLabels))) {
+        violations.push({ subject: workload, message: `no NetworkPolicy in namespace ${namespace} selects the pods of lawful-intercept ${stack.kindOf(workload)} ${name}: isolate them (deny by default, no ingress from the intercepted platform, no internet egress)` });
+    }
 }

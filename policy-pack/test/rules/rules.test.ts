@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { ALL_RULES } from "../../src/registry";
 import { Seen, findingsOf, hardened, hardenedConfig } from "../helpers";
 import { CASES, Expected, RuleCase } from "./cases";
+import { MISS_CASES } from "./miss-cases";
 import { STACK_CASES } from "./stack-cases";
 
 function comparable(items: Array<Seen | Expected>, defaultLevel: string): string[] {
@@ -18,7 +19,7 @@ function run(c: RuleCase): void {
 }
 
 describe("rules", () => {
-    const cases = [...CASES, ...STACK_CASES];
+    const cases = [...CASES, ...STACK_CASES, ...MISS_CASES];
     for (const rule of ALL_RULES) {
         describe(rule.id, () => {
             it("reports no violation on the hardened manifest set (compliant)", () => {
