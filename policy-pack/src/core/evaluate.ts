@@ -58,7 +58,7 @@ export function evaluateAll(
 function runResourceRule(rule: ResourceRule<object>, stack: StackIndex, settings: object, ctx: RuleContext): Violation[] {
     const targets = rule.kinds ? [...rule.kinds].flatMap(kind => stack.ofKind(kind)) : stack.objects;
     const violations: Violation[] = [];
-    ctx = { ...ctx, isClusterScoped: obj => stack.isClusterScoped(obj) };
+    ctx = { ...ctx, stack, isClusterScoped: obj => stack.isClusterScoped(obj) };
     for (const obj of targets) {
         try {
             for (const v of rule.check(obj, settings, ctx)) {

@@ -103,6 +103,7 @@ export interface ContainerPort {
     containerPort?: number;
     hostPort?: number;
     name?: string;
+    protocol?: string;
 }
 
 export interface Container {
@@ -187,6 +188,7 @@ const CLUSTER_SCOPED: Record<string, ReadonlySet<string> | "*"> = {
     "cilium.io": new Set(["CiliumClusterwideNetworkPolicy", "CiliumNode", "CiliumIdentity", "CiliumExternalWorkload", "CiliumLoadBalancerIPPool", "CiliumClusterwideEnvoyConfig"]),
     "karpenter.sh": new Set(["NodePool", "NodeClaim"]),
     "nfd.k8s-sigs.io": new Set(["NodeFeatureRule"]),
+    "stunner.l7mp.io": new Set(["Dataplane"]),
 };
 
 /** `<group>/<Kind>` → scope, from the CustomResourceDefinitions of a stack. */

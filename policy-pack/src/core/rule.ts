@@ -19,6 +19,8 @@ export interface RuleContext {
     knownRuleIds: ReadonlySet<string>;
     /** Whether an object's kind is cluster-scoped, CRDs of the stack included (set by the evaluator). */
     isClusterScoped?: (obj: K8sObject) => boolean;
+    /** The whole stack, for resource rules whose answer depends on other objects (set by the evaluator). */
+    stack?: StackIndex;
 }
 
 interface RuleBase<C extends object> {

@@ -2,7 +2,7 @@ import { K8sObject, PodSpec, Container, describeContainer, podSpecOf } from "../
 import { confFileSettings, mountedConfigFiles, postgresArgSettings } from "../core/app-settings";
 import { perContainerWithImage } from "../core/databases";
 import { formatBytes, parsePostgresMemory } from "../core/quantity";
-import { about, checkEach } from "../core/unknown";
+import { Outcome, about, checkEach } from "../core/unknown";
 import { memoryLimit } from "../core/workloads";
 import { Violation, stackRule } from "../core/rule";
 import type { StackIndex } from "../core/stack-index";
@@ -18,12 +18,13 @@ const KB = 1024;
 
 /**
  * F14: PostgreSQL memory settings fit the container's memory limit. Settings come from `-c name=value`
- * arguments, else from a mounted ConfigMap *.conf file; PostgreSQL defaults fill the gaps.
+ * arguments, else from a mounted ConfigMap *.conf file; PostgreSQL defaults fill the gaps. A problem made of
+ * defaults alone is advisory: nobody chose those figures, the fix is to set them for the limit.
  */
 export const postgresMemory = stackRule<Settings>({
     id: "postgres-memory",
     findings: ["F14"],
-    description: "PostgreSQL: shared_buffers ≤ 25% of the memory limit, effective_cache_size ≤ 75%, work_mem × max_connections + shared_buffers ≤ the limit.",
+    description: "PostgreSQL: shared_buffers ≤ 25% of the memory limit, effective_cache_size ≤ 75%, work_mem × max_connections + shared_buffers ≤ the limit (advisory when only PostgreSQL's defaults overflow a small limit).",
     fix: "shared_buffers ≤ 25 %, effective_cache_size ≤ 75 %, work_mem × max_connections + shared_buffers ≤ limit",
     defaultLevel: "mandatory",
     config: {
@@ -43,12 +44,12 @@ export const postgresMemory = stackRule<Settings>({
     },
 });
 
-function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, container: Container, settings: Settings): string[] {
+function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, container: Container, settings: Settings): Outcome[] {
     const limit = memoryLimit(container);
     if (limit === undefined) {
         return []; // container-resources asks for the limit
     }
-    const problems: string[] = [];
+    const problems: Outcome[] = [];
     const settingsFound = new Map<string, string>();
     for (const file of mountedConfigFiles(stack, workload, pod, container, /\.conf$/)) {
         for (const [k, v] of confFileSettings(file.text)) {
@@ -64,7 +65,10 @@ function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, co
     const maxConnections = Number(settingsFound.get("max_connections") ?? "100");
     const name = describeContainer(container, false);
     const limitText = formatBytes(limit);
-    if (sharedBuffers !== undefined && sharedBuffers > limit * settings.sharedBuffersMaxPercent / 100) {
+    const explicit = (...keys: string[]): boolean => keys.some(k => settingsFound.has(k));
+    if (sharedBuffers !== undefined && sharedBuffers > limit * settings.sharedBuffersMaxPercent / 100 && !explicit("shared_buffers")) {
+        problems.push({ advisoryOnly: true, message: `PostgreSQL's default shared_buffers ${formatBytes(sharedBuffers)} is ${pct(sharedBuffers, limit)} of the ${limitText} memory limit of ${name}: set shared_buffers explicitly to at most ${formatBytes(limit * settings.sharedBuffersMaxPercent / 100)} (${settings.sharedBuffersMaxPercent}%), or raise the limit` });
+    } else if (sharedBuffers !== undefined && sharedBuffers > limit * settings.sharedBuffersMaxPercent / 100) {
         problems.push(`shared_buffers ${formatBytes(sharedBuffers)} of ${name} is ${pct(sharedBuffers, limit)} of its ${limitText} memory limit: set shared_buffers ≤ ${formatBytes(limit * settings.sharedBuffersMaxPercent / 100)} (${settings.sharedBuffersMaxPercent}%)`);
     }
     if (settingsFound.has("effective_cache_size") && effectiveCache !== undefined && effectiveCache > limit * settings.effectiveCacheMaxPercent / 100) {
@@ -72,7 +76,9 @@ function checkContainer(stack: StackIndex, workload: K8sObject, pod: PodSpec, co
     }
     if (workMem !== undefined && sharedBuffers !== undefined && Number.isFinite(maxConnections)) {
         const worst = workMem * maxConnections + sharedBuffers;
-        if (worst > limit) {
+        if (worst > limit && !explicit("work_mem", "max_connections", "shared_buffers")) {
+            problems.push({ advisoryOnly: true, message: `PostgreSQL's defaults work_mem ${formatBytes(workMem)} × max_connections ${maxConnections} + shared_buffers ${formatBytes(sharedBuffers)} = ${formatBytes(worst)} exceed the ${limitText} memory limit of ${name}: set work_mem, max_connections and shared_buffers explicitly so that they fit, or raise the limit` });
+        } else if (worst > limit) {
             problems.push(`work_mem ${formatBytes(workMem)} × max_connections ${maxConnections} + shared_buffers ${formatBytes(sharedBuffers)} = ${formatBytes(worst)} exceeds the ${limitText} memory limit of ${name}: lower work_mem or max_connections (use a pooler), or raise the limit`);
         }
     }

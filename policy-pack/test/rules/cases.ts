@@ -21,6 +21,10 @@ export interface RuleCase {
 }
 
 const deploymentApi = (o: K8sObject[]) => find(o, "Deployment", "api");
+const service = (name: string, selector: Record<string, string> | undefined, namespace = "platform"): K8sObject => ({
+    apiVersion: "v1", kind: "Service", metadata: { name, namespace },
+    spec: { ...(selector ? { selector } : {}), ports: [{ port: 80, targetPort: 8080 }] },
+});
 const withConfig = (extra: PolicyConfigFile): PolicyConfigFile => ({ ...hardenedConfig, ...extra });
 
 export const CASES: RuleCase[] = [
@@ -46,9 +50,33 @@ export const CASES: RuleCase[] = [
     },
     // ---- F2
     {
-        rule: "container-probes", title: "TTS without probes",
-        mutate: o => { const c = container(find(o, "Deployment", "tts")); delete c.readinessProbe; delete c.livenessProbe; delete c.startupProbe; },
+        rule: "container-probes", title: "TTS behind a Service without probes",
+        mutate: o => {
+            const c = container(find(o, "Deployment", "tts"));
+            delete c.readinessProbe; delete c.livenessProbe; delete c.startupProbe;
+            o.push(service("tts", { app: "tts" }));
+        },
         expect: [{ kind: "Deployment", name: "tts", message: "add readinessProbe and livenessProbe to container 'tts' (plus a startupProbe when it takes long to start)" }],
+    },
+    // Issue #17: readiness only matters when a Service selects the pods (queue workers have none).
+    {
+        rule: "container-probes", title: "a queue worker no Service selects needs a livenessProbe but no readinessProbe",
+        mutate: o => {
+            delete container(find(o, "Deployment", "worker")).readinessProbe;
+            const tts = container(find(o, "Deployment", "tts"));
+            delete tts.readinessProbe; delete tts.livenessProbe;
+            // Services that do not select tts: another namespace, another label value, no selector at all.
+            o.push(service("tts-elsewhere", { app: "tts" }, "platform-li"), service("tts-v2", { app: "tts", track: "v2" }), service("external-db", undefined));
+        },
+        expect: [{ kind: "Deployment", name: "tts", message: "add livenessProbe to container 'tts' (plus a startupProbe when it takes long to start)" }],
+    },
+    {
+        rule: "container-probes", title: "once a Service selects the worker, its missing readinessProbe is reported",
+        mutate: o => {
+            delete container(find(o, "Deployment", "worker")).readinessProbe;
+            o.push(service("worker-metrics", { app: "worker" }));
+        },
+        expect: [{ kind: "Deployment", name: "worker", message: "add readinessProbe to container 'worker' (plus a startupProbe when it takes long to start)" }],
     },
     {
         rule: "container-probes", title: "Jobs need no probes",
@@ -280,7 +308,25 @@ export const CASES: RuleCase[] = [
     {
         rule: "host-ports", title: "hostPort",
         mutate: o => { container(deploymentApi(o)).ports = [{ containerPort: 8080, hostPort: 80 }]; },
-        expect: [{ kind: "Deployment", name: "api", message: "remove hostPort 80 from container 'api': expose it through a Service" }],
+        expect: [{ kind: "Deployment", name: "api", message: "remove hostPort 80 (TCP) from container 'api': expose it through a Service" }],
+    },
+    // Issue #17: the TCP and UDP entries of one port are one finding.
+    {
+        rule: "host-ports", title: "one finding per host port and container, naming both protocols",
+        mutate: o => {
+            container(deploymentApi(o)).ports = [
+                { containerPort: 3478, hostPort: 3478, protocol: "UDP" },
+                { containerPort: 3478, hostPort: 3478, protocol: "TCP" },
+                { containerPort: 5349, hostPort: 5349 },
+                { containerPort: 8080 },
+            ];
+            pod(deploymentApi(o)).initContainers = [{ name: "probe", image: "registry.keel.internal/busybox:1.36", ports: [{ containerPort: 3478, hostPort: 3478, protocol: "UDP" }] }];
+        },
+        expect: [
+            { kind: "Deployment", name: "api", message: "remove hostPort 3478 (TCP and UDP) from container 'api': expose it through a Service" },
+            { kind: "Deployment", name: "api", message: "remove hostPort 5349 (TCP) from container 'api': expose it through a Service" },
+            { kind: "Deployment", name: "api", message: "remove hostPort 3478 (UDP) from init container 'probe': expose it through a Service" },
+        ],
     },
     {
         rule: "capabilities", title: "NET_ADMIN added, ALL not dropped",
@@ -347,6 +393,30 @@ export const CASES: RuleCase[] = [
             { kind: "ConfigMap", name: "api-config", level: "advisory", message: "set metadata.namespace to the platform's namespace (unset means 'default')" },
             { kind: "Service", name: "api", level: "advisory", message: "move the object out of namespace 'default' into the platform's namespace" },
         ],
+    },
+    // Issue #17: cluster-scoped custom resources the pack does not know.
+    {
+        rule: "default-namespace", title: "made mandatory: an unknown custom kind without a namespace is advisory, a built-in kind stays mandatory, known or listed kinds are skipped",
+        mutate: o => {
+            const cr = (apiVersion: string, kind: string, name: string): K8sObject => ({ apiVersion, kind, metadata: { name }, spec: {} });
+            o.push(
+                cr("stunner.l7mp.io/v1", "Dataplane", "default"),
+                cr("media.example.com/v1", "RelayPool", "relays"),
+                cr("widgets.example.org/v1", "Widget", "listed"),
+                cr("v1", "ServiceAccount", "loose"),
+            );
+        },
+        config: withConfig({ "default-namespace": { enforcementLevel: "mandatory", clusterScopedKinds: ["Widget.widgets.example.org"] } }),
+        expect: [
+            { kind: "RelayPool", name: "relays", level: "advisory", message: "set metadata.namespace to the platform's namespace (unset means 'default'), unless RelayPool (media.example.com) is cluster-scoped: then add its CustomResourceDefinition to the audited manifests, or list 'RelayPool.media.example.com' in default-namespace's clusterScopedKinds setting" },
+            { kind: "ServiceAccount", name: "loose", level: "mandatory", message: "set metadata.namespace to the platform's namespace (unset means 'default')" },
+        ],
+    },
+    {
+        rule: "default-namespace", title: "a custom kind explicitly in namespace 'default' keeps the rule's level",
+        mutate: o => { o.push({ apiVersion: "media.example.com/v1", kind: "RelayPool", metadata: { name: "relays", namespace: "default" }, spec: {} }); },
+        config: withConfig({ "default-namespace": "mandatory" }),
+        expect: [{ kind: "RelayPool", name: "relays", level: "mandatory", message: "move the object out of namespace 'default' into the platform's namespace" }],
     },
     {
         rule: "deprecated-api", title: "removed API versions",
@@ -437,15 +507,56 @@ export const CASES: RuleCase[] = [
         rule: "emptydir-cache", title: "uncapped or large cache-like emptyDirs are still reported; scratchSizeLimit is configurable",
         mutate: o => {
             const d = find(o, "Deployment", "api");
-            pod(d).volumes!.push({ name: "nginx-cache", emptyDir: {} }, { name: "data", emptyDir: { sizeLimit: "20Gi" } }, { name: "hf", emptyDir: { sizeLimit: "512Mi" } });
-            container(d).volumeMounts!.push({ name: "nginx-cache", mountPath: "/var/cache/nginx" }, { name: "data", mountPath: "/var/lib/app" }, { name: "hf", mountPath: "/root/.cache/huggingface" });
+            pod(d).volumes!.push({ name: "app-cache", emptyDir: {} }, { name: "data", emptyDir: { sizeLimit: "20Gi" } }, { name: "hf", emptyDir: { sizeLimit: "512Mi" } });
+            container(d).volumeMounts!.push({ name: "app-cache", mountPath: "/srv/app/cache" }, { name: "data", mountPath: "/var/lib/app" }, { name: "hf", mountPath: "/root/.cache/huggingface" });
         },
         config: withConfig({ "emptydir-cache": { scratchSizeLimit: "256Mi" } }),
         expect: [
-            { kind: "Deployment", name: "api", message: "emptyDir volume 'nginx-cache' (mounted at /var/cache/nginx) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 256Mi)" },
+            { kind: "Deployment", name: "api", message: "emptyDir volume 'app-cache' (mounted at /srv/app/cache) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 256Mi)" },
             { kind: "Deployment", name: "api", message: "emptyDir volume 'data' (mounted at /var/lib/app) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 256Mi)" },
             { kind: "Deployment", name: "api", message: "emptyDir volume 'hf' (mounted at /root/.cache/huggingface) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 256Mi)" },
         ],
+    },
+    // Issue #17: writable temp dirs that are not model or data caches.
+    {
+        rule: "emptydir-cache", title: "uncapped /var/cache/nginx and a home .cache for a read-only root filesystem are scratch space",
+        mutate: o => {
+            const d = find(o, "Deployment", "api");
+            pod(d).volumes!.push({ name: "nginx-cache", emptyDir: {} }, { name: "home-cache", emptyDir: {} }, { name: "cache", emptyDir: {} });
+            container(d).volumeMounts!.push(
+                { name: "nginx-cache", mountPath: "/var/cache/nginx" },
+                { name: "home-cache", mountPath: "/home/app/.cache" },
+                { name: "cache", mountPath: "/root/.cache/" },
+            );
+        },
+        expect: [],
+    },
+    {
+        rule: "emptydir-cache", title: "a model word still marks a home .cache or /var/cache as a model cache (path or volume name)",
+        mutate: o => {
+            const d = find(o, "Deployment", "api");
+            pod(d).volumes!.push({ name: "hf-cache", emptyDir: {} }, { name: "cache", emptyDir: {} }, { name: "weights", emptyDir: {} });
+            container(d).volumeMounts!.push(
+                { name: "hf-cache", mountPath: "/home/app/.cache" },
+                { name: "cache", mountPath: "/root/.cache/torch" },
+                { name: "weights", mountPath: "/var/cache/app" },
+            );
+        },
+        expect: [
+            { kind: "Deployment", name: "api", message: "emptyDir volume 'hf-cache' (mounted at /home/app/.cache) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 1Gi)" },
+            { kind: "Deployment", name: "api", message: "emptyDir volume 'cache' (mounted at /root/.cache/torch) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 1Gi)" },
+            { kind: "Deployment", name: "api", message: "emptyDir volume 'weights' (mounted at /var/cache/app) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 1Gi)" },
+        ],
+    },
+    {
+        rule: "emptydir-cache", title: "a CronJob's and a Job's per-run scratch space is fine; the same volume on a Deployment is reported",
+        mutate: o => {
+            for (const w of [find(o, "CronJob", "postgres-backup"), find(o, "Job", "migrate"), find(o, "Deployment", "worker")]) {
+                pod(w).volumes = [...(pod(w).volumes ?? []), { name: "data", emptyDir: {} }];
+                container(w).volumeMounts = [...(container(w).volumeMounts ?? []), { name: "data", mountPath: "/data" }];
+            }
+        },
+        expect: [{ kind: "Deployment", name: "worker", message: "emptyDir volume 'data' (mounted at /data) looks like a model/data cache and is lost on every restart: use a PersistentVolumeClaim (volumeClaimTemplates in a StatefulSet) or a generic ephemeral volume with a storageClassName (if it is scratch space, cap it with a sizeLimit below 1Gi)" }],
     },
     // Found by the independent manifest sets: credentials the name and argument checks missed.
     {

@@ -95,6 +95,6 @@ describe("default-namespace and cluster-scoped kinds", () => {
         assert.equal(stack.namespaceOf(dataplane), "");
         assert.equal(stack.namespaceOf(widget), "default");
         // Without the CRD, an unknown group's kind is namespaced.
-        assert.deepEqual(flagged([dataplane]).map(m => m.split(":")[0]), ["Dataplane default/a-dataplane"]);
+        assert.deepEqual(flagged([widget]).map(m => m.split(":")[0]), ["Widget default/a-widget"]);
     });
 });

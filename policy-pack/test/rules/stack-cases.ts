@@ -1,4 +1,4 @@
-import type { K8sObject } from "../../src/core/k8s";
+import type { Container, K8sObject } from "../../src/core/k8s";
 import { container, find, hardenedConfig, pod } from "../helpers";
 import type { RuleCase } from "./cases";
 
@@ -76,13 +76,36 @@ export const STACK_CASES: RuleCase[] = [
     },
     // ---- F13
     {
-        rule: "namespace-default-deny", title: "no default deny; ingress-only deny",
+        rule: "namespace-default-deny", title: "no default deny; ingress-only deny (and no DNS-only egress policy)",
         mutate: o => {
             remove(o, "NetworkPolicy", "default-deny", "platform");
+            remove(o, "NetworkPolicy", "allow-dns", "platform");
+            remove(o, "NetworkPolicy", "allow-dns", "turn");
             spec(o.find(x => x.kind === "NetworkPolicy" && x.metadata?.name === "default-deny" && x.metadata.namespace === "turn")!).policyTypes = ["Ingress"];
         },
         expect: [
             { kind: "Namespace", name: "platform", message: "add a default-deny NetworkPolicy to namespace platform (podSelector: {}, policyTypes: [Ingress, Egress], no rules): Ingress and Egress are open" },
+            { kind: "Namespace", name: "turn", message: "add a default-deny NetworkPolicy to namespace turn (podSelector: {}, policyTypes: [Ingress, Egress], no rules): Egress is open" },
+        ],
+    },
+    // Issue #17: a default-deny whose only egress rule allows DNS keeps egress closed.
+    {
+        rule: "namespace-default-deny", title: "egress rules that only allow DNS (port 53, to kube-dns or anywhere) are closed egress; DNS plus 443 or any port is open",
+        mutate: o => {
+            const policy = (namespace: string): K8sObject => o.find(x => x.kind === "NetworkPolicy" && x.metadata?.name === "default-deny" && x.metadata.namespace === namespace)!;
+            for (const namespace of ["platform", "turn", "platform-li"]) {
+                remove(o, "NetworkPolicy", "allow-dns", namespace);
+            }
+            const kubeDns = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } };
+            spec(policy("platform")).egress = [
+                { to: [kubeDns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+                { ports: [{ protocol: "UDP", port: "dns" }] },
+            ];
+            spec(policy("turn")).egress = [{ to: [kubeDns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 443 }] }];
+            spec(policy("platform-li")).egress = [{ to: [kubeDns] }];
+        },
+        expect: [
+            { kind: "Namespace", name: "platform-li", message: "add a default-deny NetworkPolicy to namespace platform-li (podSelector: {}, policyTypes: [Ingress, Egress], no rules): Egress is open" },
             { kind: "Namespace", name: "turn", message: "add a default-deny NetworkPolicy to namespace turn (podSelector: {}, policyTypes: [Ingress, Egress], no rules): Egress is open" },
         ],
     },
@@ -170,6 +193,25 @@ export const STACK_CASES: RuleCase[] = [
         },
         expect: [{ kind: "StatefulSet", name: "postgres", message: "shared_buffers 1Gi of container 'postgres' is 50% of its 2Gi memory limit: set shared_buffers ≤ 512Mi (25%)" }],
     },
+    // Issue #17: PostgreSQL's own defaults overflowing a small limit are advisory; explicit settings stay mandatory.
+    {
+        rule: "postgres-memory", title: "nothing set on a 256Mi limit: the defaults overflow, advisory; an explicit max_connections=300 on 1Gi is mandatory",
+        mutate: o => {
+            const sts = find(o, "StatefulSet", "postgres");
+            delete container(sts).args;
+            container(sts).resources!.limits!.memory = "256Mi";
+            const other = JSON.parse(JSON.stringify(sts)) as K8sObject;
+            other.metadata!.name = "postgres-busy";
+            container(other).args = ["-c", "max_connections=300"];
+            container(other).resources!.limits!.memory = "1Gi";
+            o.push(other);
+        },
+        expect: [
+            { kind: "StatefulSet", name: "postgres", level: "advisory", message: "PostgreSQL's default shared_buffers 128Mi is 50% of the 256Mi memory limit of container 'postgres': set shared_buffers explicitly to at most 64Mi (25%), or raise the limit" },
+            { kind: "StatefulSet", name: "postgres", level: "advisory", message: "PostgreSQL's defaults work_mem 4Mi × max_connections 100 + shared_buffers 128Mi = 528Mi exceed the 256Mi memory limit of container 'postgres': set work_mem, max_connections and shared_buffers explicitly so that they fit, or raise the limit" },
+            { kind: "StatefulSet", name: "postgres-busy", message: "work_mem 4Mi × max_connections 300 + shared_buffers 128Mi = 1.3Gi exceeds the 1Gi memory limit of container 'postgres': lower work_mem or max_connections (use a pooler), or raise the limit" },
+        ],
+    },
     // ---- F15
     {
         rule: "elasticsearch-heap", title: "-Xms2g -Xmx4g on a 6Gi limit",
@@ -237,6 +279,50 @@ export const STACK_CASES: RuleCase[] = [
             { kind: "Deployment", name: "redis", message: "set --maxmemory on container 'redis' to at most 819.2Mi (80% of its 1Gi memory limit) with a maxmemory-policy" },
             { kind: "Deployment", name: "cache", message: "maxmemory 2gb of container 'redis' is 200% of its 1Gi memory limit: set it to at most 819.2Mi (80%) or raise the limit" },
         ],
+    },
+    // Issue #17: Sentinel stores no data; a redis.conf an init container copies into a shared emptyDir is read.
+    {
+        rule: "redis-maxmemory", title: "Sentinel containers (redis-sentinel, --sentinel, sentinel.conf, port 26379) need no maxmemory",
+        mutate: o => {
+            const base = find(o, "Deployment", "redis");
+            const variants: Array<(c: Container) => void> = [
+                c => { c.command = ["redis-sentinel", "/etc/redis/sentinel.conf"]; delete c.args; },
+                c => { c.command = ["redis-server"]; c.args = ["/data/conf/sentinel.conf", "--sentinel"]; },
+                c => { c.command = ["sh", "-c", "exec redis-server /etc/sentinel/sentinel.conf"]; delete c.args; },
+                c => { delete c.args; c.ports = [{ name: "sentinel", containerPort: 26379 }]; },
+            ];
+            variants.forEach((vary, i) => {
+                const sentinel = JSON.parse(JSON.stringify(base)) as K8sObject;
+                sentinel.metadata!.name = `sentinel-${i}`;
+                vary(container(sentinel));
+                o.push(sentinel);
+            });
+            delete container(base).args;
+        },
+        expect: [{ kind: "Deployment", name: "redis", message: "set --maxmemory on container 'redis' to at most 819.2Mi (80% of its 1Gi memory limit) with a maxmemory-policy" }],
+    },
+    {
+        rule: "redis-maxmemory", title: "redis.conf copied by an init container into a shared emptyDir: its maxmemory is read and checked",
+        mutate: o => {
+            const base = find(o, "Deployment", "redis");
+            const make = (name: string, maxmemory: string): K8sObject => {
+                const d = JSON.parse(JSON.stringify(base)) as K8sObject;
+                d.metadata!.name = name;
+                const c = container(d);
+                c.args = ["redis-server", "/etc/redis/redis.conf"];
+                c.volumeMounts = [{ name: "config", mountPath: "/etc/redis" }];
+                pod(d).initContainers = [{
+                    name: "config", image: c.image, command: ["sh", "-c", "cp /conf-src/redis.conf /etc/redis/redis.conf"],
+                    volumeMounts: [{ name: "config-src", mountPath: "/conf-src" }, { name: "config", mountPath: "/etc/redis" }],
+                }];
+                pod(d).volumes = [{ name: "config-src", configMap: { name: `${name}-conf` } }, { name: "config", emptyDir: {} }];
+                o.push(d, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${name}-conf`, namespace: "platform" }, data: { "redis.conf": `maxmemory ${maxmemory}\nmaxmemory-policy allkeys-lru\n` } });
+                return d;
+            };
+            make("copied-ok", "512mb");
+            make("copied-big", "1gb");
+        },
+        expect: [{ kind: "Deployment", name: "copied-big", message: "maxmemory 1gb of container 'redis' is 100% of its 1Gi memory limit: set it to at most 819.2Mi (80%) or raise the limit" }],
     },
     // ---- F16
     {
