@@ -1,7 +1,6 @@
 import { namespaceSubject } from "../core/capacity";
-import { asArray, asNumber, asString, isRecord, specOf, K8sObject } from "../core/k8s";
-import { Direction, isDefaultDeny, policyTypes, rulesOf } from "../core/network";
-import { isEmptySelector } from "../core/selectors";
+import { deniesByDefault } from "../core/dns-egress";
+import type { Direction } from "../core/network";
 import { checkEach, someKnown, unknownPart } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
 
@@ -21,7 +20,7 @@ export const namespaceDefaultDeny = stackRule({
             const policies = stack.inNamespace(namespace, "NetworkPolicy");
             const missing: Direction[] = [];
             for (const direction of ["Ingress", "Egress"] as Direction[]) {
-                const denied = someKnown(policies, np => isDefaultDeny(np, direction) || (direction === "Egress" && isDnsOnlyEgressDeny(np)));
+                const denied = someKnown(policies, np => deniesByDefault(np, direction));
                 if (denied === false) {
                     missing.push(direction);
                 } else if (denied !== true) {
@@ -39,28 +38,3 @@ export const namespaceDefaultDeny = stackRule({
     },
 });
 
-/** A policy over every pod of the namespace whose egress rules all allow DNS only (to kube-dns or anywhere). */
-function isDnsOnlyEgressDeny(np: K8sObject): boolean {
-    const rules = rulesOf(np, "Egress");
-    return isEmptySelector(specOf(np).podSelector) && policyTypes(np).includes("Egress") && rules.length > 0 && rules.every(isDnsOnlyRule);
-}
-
-/** Port 53 (or kube-dns's port names) over UDP or TCP, and nothing else; no ports at all means every port. */
-function isDnsOnlyRule(rule: { ports?: unknown[] }): boolean {
-    const ports = asArray<unknown>(rule.ports);
-    return ports.length > 0 && ports.every(isDnsPort);
-}
-
-const DNS_PORT_NAMES = new Set(["dns", "dns-tcp"]);
-
-function isDnsPort(port: unknown): boolean {
-    if (!isRecord(port)) {
-        return false;
-    }
-    const protocol = asString(port.protocol) ?? "TCP";
-    const number = asNumber(port.port);
-    const name = asString(port.port);
-    const endPort = asNumber(port.endPort);
-    const dns = number === 53 || (name !== undefined && DNS_PORT_NAMES.has(name));
-    return dns && (protocol === "UDP" || protocol === "TCP") && (endPort === undefined || endPort === 53);
-}
