@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { INPUT_RULES } from "../src/cli/input-findings";
 import { HARDENED_CONFIG, HARDENED_DIR, PACK_DIR, SEEDS_CONFIG, SEEDS_DIR } from "./helpers";
 
 const CLI = path.join(PACK_DIR, "bin", "src", "cli", "audit.js");
@@ -16,6 +17,7 @@ interface Entry {
     message: string;
     file?: string;
     document?: number;
+    line?: number;
 }
 
 function audit(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -137,11 +139,122 @@ describe("audit command", () => {
         assert.match(result.stderr, /skipped .*values\.yaml#0: not a Kubernetes object/);
     });
 
-    it("exits 2 on a YAML parse error, naming the file and document index", () => {
-        const dir = tmpDir({ "bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: [unclosed\n" });
-        const result = audit(dir);
-        assert.equal(result.status, 2);
-        assert.match(result.stderr, /bad\.yaml: document 1: /);
+    describe("on input it cannot read as manifests", () => {
+        const CONFIGMAP = (name: string, key = "DB_PASSWORD") => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: x\ndata:\n  ${key}: hunter2\n`;
+        const leaked = (entries: Entry[]) => entries.filter(e => e.rule === "configmap-secret").map(e => e.name).sort();
+        const parseErrors = (entries: Entry[]) => entries.filter(e => e.rule === "yaml-parse");
+
+        it("a YAML syntax error is a mandatory yaml-parse finding with file and line; the file's other documents and the other files are audited", () => {
+            const dir = tmpDir({
+                "a-bad.yaml": `# leading comment\n${CONFIGMAP("before")}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n   namespace: x\n---\n${CONFIGMAP("after")}`,
+                "b-good.yaml": CONFIGMAP("other-file"),
+            });
+            const result = audit("--format", "json", dir);
+            assert.equal(result.status, 1, result.stderr);
+            const entries = JSON.parse(result.stdout) as Entry[];
+            assert.deepEqual(leaked(entries), ["after", "before", "other-file"]);
+            const [problem, ...more] = parseErrors(entries);
+            assert.deepEqual(more, []);
+            assert.deepEqual({ ...problem, message: undefined }, {
+                rule: "yaml-parse", level: "mandatory", kind: "File", namespace: "", name: "a-bad.yaml", message: undefined,
+                file: path.join(dir, "a-bad.yaml"), document: 1, line: 14,
+            });
+            assert.match(problem!.message, /^YAML syntax error at line 14, column 13 \(document 1\): bad indentation of a mapping entry: fix the syntax there/);
+            assert.equal(entries.find(e => e.name === "after")!.document, 2);
+            assert.equal(entries.find(e => e.name === "after")!.line, 15);
+        });
+
+        it("the text report shows yaml-parse with file:line and counts it", () => {
+            const dir = tmpDir({ "bad.yaml": "apiVersion: v1\nkind: [unclosed\n" });
+            const result = audit(dir);
+            assert.equal(result.status, 1);
+            assert.match(result.stdout, /^MANDATORY yaml-parse +file \(.*bad\.yaml:3\): YAML syntax error at line 3/m);
+            assert.match(result.stdout, /^1 mandatory, 0 advisory, 0 exempt in 0 objects$/m);
+        });
+
+        it("a duplicate mapping key is a yaml-parse finding and the document is audited with the last value", () => {
+            const dir = tmpDir({ "dup.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n  namespace: x\n  name: last\ndata:\n  API_TOKEN: abc123def\n" });
+            const result = audit("--format", "json", dir);
+            assert.equal(result.status, 1);
+            const entries = JSON.parse(result.stdout) as Entry[];
+            assert.deepEqual(leaked(entries), ["last"]);
+            const problems = parseErrors(entries);
+            assert.deepEqual(problems.map(e => [e.level, e.name, e.line, e.document]), [["mandatory", "dup.yaml", 6, 0]]);
+            assert.match(problems[0]!.message, /^duplicate mapping key 'name' at line 6, column 3 \(document 0\): remove one of the two entries\..*audited with the last value$/);
+        });
+
+        it("a JSON syntax error is a yaml-parse finding with its line", () => {
+            const dir = tmpDir({ "bad.json": "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n}\n", "good.json": JSON.stringify(JSON.parse(JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "j", namespace: "x" }, data: { DB_PASSWORD: "hunter2" } }))) });
+            const entries = JSON.parse(audit("--format", "json", dir).stdout) as Entry[];
+            assert.deepEqual(parseErrors(entries).map(e => [e.name, e.line]), [["bad.json", 4]]);
+            assert.match(parseErrors(entries)[0]!.message, /^JSON syntax error at line 4: .*: fix the JSON/);
+            assert.deepEqual(leaked(entries), ["j"]);
+        });
+
+        it("documents that are lists or scalars are skipped with a note, not an abort", () => {
+            const dir = tmpDir({ "list.yaml": "- a\n- b\n---\n" + CONFIGMAP("kept") });
+            const result = audit("--format", "json", dir);
+            assert.equal(result.status, 1);
+            assert.deepEqual(leaked(JSON.parse(result.stdout) as Entry[]), ["kept"]);
+            assert.match(result.stderr, /skipped .*list\.yaml#0: not a Kubernetes object \(a list, not a mapping\)/);
+        });
+
+        it("a Helm chart's templates are one advisory helm-unrendered finding naming the chart and how to render it, and are not audited even when they parse", () => {
+            const dir = tmpDir({
+                "web/Chart.yaml": "apiVersion: v2\nname: web-chart\nversion: 1.0.0\n",
+                "web/values.yaml": "replicas: 2\n",
+                "web/templates/static.yaml": CONFIGMAP("static-in-chart"),
+                "web/templates/cm.yaml": CONFIGMAP("{{ .Release.Name }}-cm"),
+                "web/templates/_helpers.tpl": "{{- define \"web.name\" -}}web{{- end }}\n",
+                "rendered/cm.yaml": CONFIGMAP("rendered"),
+            });
+            const result = audit("--format", "json", dir);
+            assert.equal(result.status, 1, result.stderr);
+            const entries = JSON.parse(result.stdout) as Entry[];
+            assert.deepEqual(leaked(entries), ["rendered"]);
+            const helm = entries.filter(e => e.rule === "helm-unrendered");
+            assert.deepEqual(helm.map(e => [e.level, e.kind, e.name, e.file]), [["advisory", "HelmChart", "web-chart", path.join(dir, "web")]]);
+            assert.match(helm[0]!.message, /^Helm chart 'web-chart' \(.*\): 3 template files under templates\/ are not rendered and were not audited: .*helm template <release> .*web .*\| keel-audit -/);
+            assert.doesNotMatch(result.stderr, /Chart\.yaml|values\.yaml/, "the chart's own files are not reported as skipped documents");
+            const onlyChart = audit(path.join(dir, "web"));
+            assert.equal(onlyChart.status, 0, "helm-unrendered is advisory");
+        });
+
+        it("a template file outside a chart is recognised by its Helm actions; Go templates of rendered configs are still audited", () => {
+            const dir = tmpDir({
+                "deploy.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tmpl\n  namespace: x\ndata:\n  DB_PASSWORD: {{ .Values.password | quote }}\n",
+                "alerts.yaml": CONFIGMAP("alerts") + "  summary: \"{{ $labels.instance }} is down\"\n  body: |\n    {{ range .Alerts }}{{ .Labels.alertname }}{{ end }}\n",
+                "helpers.tpl": "{{- define \"x\" }}{{ end }}\n",
+            });
+            const entries = JSON.parse(audit("--format", "json", dir).stdout) as Entry[];
+            assert.deepEqual(leaked(entries), ["alerts"]);
+            const helm = entries.filter(e => e.rule === "helm-unrendered").map(e => [e.level, e.kind, e.name, e.line]);
+            assert.deepEqual(helm, [["advisory", "File", "deploy.yaml", 7], ["advisory", "File", "helpers.tpl", undefined]]);
+        });
+
+        it("reads standard input as -", () => {
+            const result = spawnSync(process.execPath, [CLI, "--format", "json", "-"], { encoding: "utf8", input: `${CONFIGMAP("piped")}---\nkind: [\n` });
+            assert.equal(result.status, 1, result.stderr);
+            const entries = JSON.parse(result.stdout) as Entry[];
+            assert.deepEqual(leaked(entries), ["piped"]);
+            assert.deepEqual(parseErrors(entries).map(e => [e.file, e.name, e.document, e.line]), [["<stdin>", "<stdin>", 1, 10]]);
+            assert.equal(audit("-", "-").status, 2, "standard input can be read once");
+        });
+
+        it("yaml-parse and helm-unrendered cannot be configured: exit 2 with the reason", () => {
+            const dir = tmpDir({ "config.json": JSON.stringify({ "yaml-parse": "advisory" }) });
+            const result = audit("--config", path.join(dir, "config.json"), HARDENED_DIR);
+            assert.equal(result.status, 2);
+            assert.match(result.stderr, /'yaml-parse' reports input the audit could not read; it has no level or settings/);
+        });
+
+        it("the README's audit section lists yaml-parse and helm-unrendered with their levels", () => {
+            const readme = fs.readFileSync(path.join(PACK_DIR, "README.md"), "utf8");
+            const section = readme.slice(readme.indexOf("## `audit`"), readme.indexOf("\n## ", readme.indexOf("## `audit`") + 1));
+            for (const [id, rule] of Object.entries(INPUT_RULES)) {
+                assert.match(section, new RegExp(`^\\| \`${id}\` \\| ${rule.level} \\|`, "m"), id);
+            }
+        });
     });
 
     it("exits 2 on usage errors and bad config", () => {

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
- * audit [--format text|json] [--config policy-config.json] <files or folders>
+ * audit [--format text|json] [--config policy-config.json] <files or folders or - (stdin)>
  *
  * Runs every rule of the pack over Kubernetes YAML/JSON manifests. Exit 0: no mandatory violation;
- * 1: at least one mandatory violation; 2: usage, config or parse error.
+ * 1: at least one mandatory violation (a file that cannot be parsed is one, `yaml-parse`); 2: usage or config
+ * error, or a path that does not exist.
  */
 import * as fs from "fs";
 import { PolicyConfigFile, validateConfig } from "../core/config";
 import { evaluateAll } from "../core/evaluate";
 import { isRecord } from "../core/k8s";
 import { ALL_RULES } from "../registry";
+import { isInputRuleId } from "./input-findings";
 import { ManifestError, loadManifests } from "./load-manifests";
-import { formatText, toEntries } from "./report";
+import { formatText, inputEntries, toEntries } from "./report";
 
-const USAGE = "usage: audit [--format text|json] [--config policy-config.json] <files or folders>";
+const USAGE = "usage: audit [--format text|json] [--config policy-config.json] <files or folders, or - for standard input>";
 
 export interface AuditOptions {
     format: "text" | "json";
@@ -70,6 +72,11 @@ function readConfig(file: string | undefined): PolicyConfigFile {
     if (!isRecord(parsed)) {
         throw new UsageError(`config ${file} must be a JSON object keyed by rule id`);
     }
+    const inputIds = Object.keys(parsed).filter(isInputRuleId);
+    if (inputIds.length > 0) {
+        throw new UsageError(`config ${file}: ${inputIds.map(id => `'${id}'`).join(", ")} reports input the audit could not read; `
+            + "it has no level or settings to configure: fix or leave out the files it names");
+    }
     const problems = validateConfig(parsed, ALL_RULES);
     if (problems.length > 0) {
         throw new UsageError(`config ${file}: ${problems.join("; ")}`);
@@ -82,11 +89,11 @@ export function main(argv: readonly string[], out: (text: string) => void, err: 
     try {
         const options = parseArgs(argv);
         const config = readConfig(options.configFile);
-        const { objects, sources, skipped } = loadManifests(options.paths);
+        const { objects, sources, skipped, problems } = loadManifests(options.paths);
         for (const s of skipped) {
-            err(`audit: skipped ${s.file}#${s.document}: not a Kubernetes object (no apiVersion/kind)\n`);
+            err(`audit: skipped ${s.file}#${s.document}: not a Kubernetes object (${s.what})\n`);
         }
-        const entries = toEntries(evaluateAll(objects, ALL_RULES, config), sources);
+        const entries = [...inputEntries(problems), ...toEntries(evaluateAll(objects, ALL_RULES, config), sources)];
         out(options.format === "json" ? JSON.stringify(entries, null, 2) + "\n" : formatText(entries, objects.length));
         return entries.some(e => e.level === "mandatory") ? 1 : 0;
     } catch (e) {
