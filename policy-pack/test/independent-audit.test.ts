@@ -65,7 +65,9 @@ const NAMESPACE_BASICS = ["namespace-default-deny", "namespace-limit-range", "na
 const DEFECTIVE_MANDATORY: Record<string, string[]> = {
     "ClusterIssuer letsencrypt-prod": ["acme-air-gapped"],
     "ClusterRoleBinding openclaw-cluster-admin": ["cluster-admin-binding"],
+    "Cluster matrix/synapse-db": ["pvc-storage-class"],
     "ConfigMap june-dark/june-dark-config": ["configmap-secret"],
+    "ConfigMap matrix/haproxy-config": ["placeholder-value"],
     "ConfigMap matrix/synapse-config": ["configmap-secret", "placeholder-value"],
     "ConfigMap openclaw/git-crypt-key": ["configmap-secret"],
     "CronJob dbaas/mysql-backup": [...POD_BASICS, "backup-retention", "container-resources"],
@@ -91,12 +93,15 @@ const DEFECTIVE_MANDATORY: Record<string, string[]> = {
     "Namespace matrix-li": ["li-isolation", "namespace-default-deny", "namespace-pod-security"],
     "Namespace openclaw": NAMESPACE_BASICS,
     "PersistentVolumeClaim june-dark/neo4j-data-pvc": ["pvc-storage-class"],
+    // written next to the platform, while coturn runs in namespace matrix
+    "PodDisruptionBudget coturn/coturn": ["selector-matches-pods"],
     "PersistentVolumeClaim june-dark/postgres-pvc": ["pvc-storage-class"],
     "PersistentVolumeClaim june-dark/rabbitmq-pvc": ["pvc-storage-class"],
     "PersistentVolumeClaim matrix/matrix-postgresql-pgdumpall": ["pvc-storage-class"],
     // the seed deploys no LiveKit: the Service selects no pod
     "Service matrix/livekit-rtc": ["selector-matches-pods", "service-exposure"],
     "Stack": ["capacity-fit"],
+    "Tenant matrix/matrix-media": ["pvc-storage-class"],
     "StatefulSet dbaas/mysql": [...POD_BASICS, "backup-retention", "container-probes", "container-resources"],
     "StatefulSet dbaas/postgresql": [...POD_BASICS, "backup-retention", "container-probes", "container-resources", "mutable-image-tag"],
     "StatefulSet june-dark/elasticsearch-master": [...POD_BASICS, "backup-retention", "container-resources", "elasticsearch-heap", "liveness-detection-time", "privileged-container", "pvc-storage-class"],
@@ -122,6 +127,8 @@ const SEED_DEFECTS: Array<[finding: string, object: string, rule: string, says: 
     ["F3", "StatefulSet june-dark/rabbitmq", "liveness-detection-time", "only after 240 s (90 + 30 × 5)"],
     ["F4", "PersistentVolumeClaim june-dark/postgres-pvc", "pvc-storage-class", "\"\" disables dynamic provisioning"],
     ["F4", "StatefulSet june-dark/elasticsearch-master", "pvc-storage-class", "volumeClaimTemplate 'data'"],
+    ["F4", "Cluster matrix/synapse-db", "pvc-storage-class", "set spec.storage.storageClass to an existing StorageClass"],
+    ["F4", "Tenant matrix/matrix-media", "pvc-storage-class", "set spec.pools[0].volumeClaimTemplate.spec.storageClassName"],
     ["F5", "ConfigMap june-dark/june-dark-config", "configmap-secret", "data.POSTGRES_DSN contains a connection string with a password"],
     ["F5", "ConfigMap june-dark/june-dark-config", "configmap-secret", "data.NEO4J_AUTH is named like a credential"],
     ["F5", "ConfigMap matrix/synapse-config", "configmap-secret", "sets 'password', 'macaroon_secret_key', 'registration_shared_secret', 'turn_shared_secret'"],
@@ -160,6 +167,8 @@ const SEED_DEFECTS: Array<[finding: string, object: string, rule: string, says: 
     ["F23", "DaemonSet matrix/coturn", "capabilities", "adds capabilities NET_ADMIN"],
     ["-", "ConfigMap matrix/synapse-config", "placeholder-value", "holds placeholders 'CHANGE_TO_SECURE_PASSWORD' (line 8)"],
     ["-", "Service matrix/livekit-rtc", "selector-matches-pods", "selects {app: livekit}, which matches no pod in namespace matrix"],
+    ["-", "ConfigMap matrix/haproxy-config", "placeholder-value", "data.haproxy.cfg holds only comments"],
+    ["F10", "PodDisruptionBudget coturn/coturn", "selector-matches-pods", "but DaemonSet coturn in namespace matrix: move the PodDisruptionBudget to namespace matrix"],
 ];
 
 describe("audit command on independently written manifests (test/independent)", function () {

@@ -32,6 +32,33 @@ function customResourcesIn(stack: StackIndex, namespace: string): K8sObject[] {
     });
 }
 
+const GENERIC_WORDS = new Set(["io", "com", "org", "net", "dev", "app", "apps", "k8s", "kubernetes", "sh", "cloud", "operator", "v1", "v2"]);
+
+/** Every key and value of a selector, lower case, as one text. */
+function selectorText(selector: unknown): string {
+    if (!isRecord(selector)) {
+        return "";
+    }
+    const labels = isRecord(selector.matchLabels) ? Object.entries(selector.matchLabels).flat() : [];
+    const expressions = Array.isArray(selector.matchExpressions)
+        ? selector.matchExpressions.flatMap(e => (isRecord(e) ? [e.key, ...(Array.isArray(e.values) ? e.values : [])] : []))
+        : [];
+    return [...labels, ...expressions].map(String).join(" ").toLowerCase();
+}
+
+/**
+ * A custom resource plausibly makes the selected pods when the selector mentions its name or its API group
+ * (`cnpg.io/cluster: chat-db` for a postgresql.cnpg.io Cluster, `stunnerd` for stunner.l7mp.io objects).
+ */
+function mayMakePods(stack: StackIndex, cr: K8sObject, selector: unknown): boolean {
+    const text = selectorText(selector);
+    const group = apiGroupOf(readOr(() => asString(cr.apiVersion), undefined));
+    const name = stack.nameOf(cr).toLowerCase();
+    const words = [name, ...name.split(/[^a-z0-9]+/), ...group.toLowerCase().split(".")]
+        .filter(w => w.length >= 3 && !GENERIC_WORDS.has(w));
+    return words.some(w => text.includes(w));
+}
+
 /** Seed 003: a PodDisruptionBudget in another namespace than its pods protects nothing, silently. */
 export const selectorMatchesPods = stackRule({
     id: "selector-matches-pods",
@@ -39,7 +66,8 @@ export const selectorMatchesPods = stackRule({
     description: "The selector of every PodDisruptionBudget, NetworkPolicy (podSelector) and Service matches the pod template of some workload "
         + "(Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) in its namespace. Empty selectors, Services without a selector "
         + "and ExternalName Services are skipped. Mandatory when the namespace has workloads (or the pods are in another namespace); "
-        + "advisory when the namespace has custom resources (operators make pods the manifests do not show) or no workloads at all.",
+        + "advisory when a custom resource of the namespace whose name or API group the selector mentions may make the pods (operators make pods the manifests do not show), "
+        + "or when the namespace has no workloads at all.",
     fix: "fix the selector's labels, or move the object into the namespace of the pods it is meant for",
     defaultLevel: "mandatory",
     config: NO_CONFIG,
@@ -64,7 +92,7 @@ export const selectorMatchesPods = stackRule({
                     violations.push({ subject: obj, message: `${what} but ${stack.kindOf(target)} ${stack.nameOf(target)} in namespace ${where}: move the ${kind} to namespace ${where}` });
                     return;
                 }
-                const operated = customResourcesIn(stack, namespace);
+                const operated = customResourcesIn(stack, namespace).filter(cr => mayMakePods(stack, cr, selector));
                 if (operated.length > 0) {
                     const example = operated[0]!;
                     violations.push({ subject: obj, advisoryOnly: true, message: `${what} (pods made by an operator from ${stack.kindOf(example)} ${stack.nameOf(example)} may match): check its labels against the operator's pods` });

@@ -145,8 +145,9 @@ export const MISS_CASES: RuleCase[] = [
     },
     // ---- selectors that match no pod
     {
-        rule: "selector-matches-pods", title: "a PDB in another namespace than its pods (seed 003's coturn); a Service and a NetworkPolicy matching nothing",
+        rule: "selector-matches-pods", title: "a PDB in another namespace than its pods (seed 003's coturn); a Service and a NetworkPolicy matching nothing, next to an unrelated custom resource",
         mutate: o => {
+            o.push({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "platform" }, spec: { instances: 2 } });
             o.push({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "coturn", namespace: "platform" }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: "coturn" } } } });
             o.push({ apiVersion: "v1", kind: "Service", metadata: { name: "livekit", namespace: "platform" }, spec: { selector: { app: "livekit" }, ports: [{ port: 7880 }] } });
             o.push({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "workers", namespace: "platform" },
