@@ -49,7 +49,7 @@ describe("keel-audit (the package's bin)", () => {
         this.timeout(60000);
         const { inputs } = await bundler.bundleText();
         assert.ok(inputs.some(i => i === "src/cli/audit.ts") && inputs.some(i => i.startsWith("src/rules/")), inputs.join(" "));
-        assert.deepEqual(inputs.filter(i => !i.startsWith("src/") && !i.startsWith("node_modules/js-yaml/")), []);
+        assert.deepEqual(inputs.filter(i => !i.startsWith("src/") && !/(^|\/)node_modules\/js-yaml\//.test(i)), []);
     });
 
     it("a one-file run of keel-audit loads no module file but the launcher (so no @pulumi module)", () => {
