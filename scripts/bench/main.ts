@@ -30,7 +30,34 @@ export const TARGETS = {
   programOverheadPercent: { kind: "max", limit: 25 },
   noOpUpOverPreview: { kind: "max", limit: 1.2 },
   auditObjectsPerSecondOneCore: { kind: "min", limit: 2000 },
+  /** Issue #17: CPU (user + sys) of the installed `keel-audit` command on a one-object file. */
+  auditStartupCpuSeconds: { kind: "max", limit: 0.15 },
 } as const;
+
+/** The one-object input of e.startup: a Deployment as a user would audit it before applying it. */
+const ONE_OBJECT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: registry.example.org/shop/web:2.4.1
+        resources:
+          requests: {cpu: 100m, memory: 128Mi}
+          limits: {cpu: 500m, memory: 256Mi}
+`;
+
+/** Samples per command in e.startup: each run is a fraction of a second, GNU time counts in 10 ms steps. */
+const STARTUP_RUNS = 11;
 
 const root = (() => {
   let dir = __dirname;
@@ -348,6 +375,67 @@ class Bench {
     if (failure) throw failure;
   }
 
+  /**
+   * (e) start-up: CPU (user + sys, GNU time) of a one-object audit through the package's bin `keel-audit` (the
+   * bundle run from its code cache), next to Node.js alone, the compiled modules and kube-score when built
+   * (scripts/kube-score/install.sh). The commands run interleaved, STARTUP_RUNS times each; medians.
+   */
+  startup(): void {
+    const dir = path.join(this.tmp, "startup");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, "one.yaml");
+    fs.writeFileSync(file, ONE_OBJECT);
+    const cli = path.join(root, "policy-pack", "bin", "src", "cli");
+    const kubeScore = path.join(
+      process.env.KEEL_CACHE ?? path.join(os.homedir(), ".cache", "keel"),
+      "kube-score-v1.20.0",
+      "kube-score",
+    );
+    const commands: Array<{ id: string; measure: string; cmd: string[]; target?: Row["target"] }> = [
+      {
+        id: "e.startup",
+        measure: "CPU of a one-object audit: `keel-audit --format json one.yaml` (the package's bin)",
+        cmd: [process.execPath, path.join(cli, "keel-audit.js"), "--format", "json", file],
+        target: TARGETS.auditStartupCpuSeconds,
+      },
+      {
+        id: "e.startup-node",
+        measure: "CPU of `node -e 0` (Node.js's own start-up)",
+        cmd: [process.execPath, "-e", "0"],
+      },
+      {
+        id: "e.startup-modules",
+        measure:
+          "CPU of the same audit through the compiled modules (`node policy-pack/bin/src/cli/audit.js`)",
+        cmd: [process.execPath, path.join(cli, "audit.js"), "--format", "json", file],
+      },
+    ];
+    if (fs.existsSync(kubeScore)) {
+      commands.push({
+        id: "e.startup-kube-score",
+        measure: "CPU of `kube-score score one.yaml` (v1.20.0) on the same file",
+        cmd: [kubeScore, "score", file],
+      });
+    } else {
+      this.skipped.push({
+        id: "e.startup-kube-score",
+        reason: `no kube-score at ${kubeScore} (scripts/kube-score/install.sh)`,
+      });
+    }
+    const samples = new Map<string, number[]>(commands.map((c) => [c.id, []]));
+    say(`(e) start-up: ${commands.length} commands × ${STARTUP_RUNS} runs on one object`);
+    for (let i = 0; i < STARTUP_RUNS; i++) {
+      checkInterrupted();
+      for (const c of commands) {
+        const r = runMeasured(c.cmd[0]!, c.cmd.slice(1), { cwd: root, env: this.env }, this.tmp);
+        if (r.status !== 0 && r.status !== 1)
+          throw new Error(`${c.cmd.join(" ")} failed (exit ${r.status}):\n${r.stderr}`);
+        samples.get(c.id)!.push(r.cpuSeconds);
+      }
+    }
+    for (const c of commands) this.rows.push(measured(c.id, c.measure, "s", samples.get(c.id)!, c.target));
+  }
+
   /** (e) the audit command over the rendered prod stack repeated to ~opts.objects objects, all cores and one. */
   audit(): void {
     const objects = kubernetesObjects(this.prod().resources);
@@ -549,7 +637,10 @@ function benchmark(opts: BenchOptions): number {
       b: () => undefined, // measured with (a): the two previews are interleaved
       c: () => bench!.floor(),
       d: () => bench!.upAndDestroy(),
-      e: () => bench!.audit(),
+      e: () => {
+        bench!.startup();
+        bench!.audit();
+      },
       f: () => bench!.unit(),
     };
     const only =
