@@ -24,7 +24,12 @@ const LAUNCHER = path.join(PACK_DIR, "bin", "src", "cli", "keel-audit.js");
  * which the code cache repeats so that a cache is never used with another bundle. Writes nothing.
  */
 async function bundleText() {
-    const esbuild = require("esbuild");
+    let esbuild;
+    try {
+        esbuild = require("esbuild");
+    } catch {
+        throw new Error("esbuild (a devDependency) is not installed: run npm ci in policy-pack/");
+    }
     const result = await esbuild.build({
         absWorkingDir: PACK_DIR,
         entryPoints: ["src/cli/audit-main.ts"],
