@@ -220,16 +220,18 @@ describe("audit command", () => {
             assert.equal(onlyChart.status, 0, "helm-unrendered is advisory");
         });
 
-        it("a template file outside a chart is recognised by its Helm actions; Go templates of rendered configs are still audited", () => {
+        it("a template file outside a chart is recognised by Helm actions where YAML structure or names are; Go templates and Helm text in rendered data are still audited", () => {
             const dir = tmpDir({
                 "deploy.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tmpl\n  namespace: x\ndata:\n  DB_PASSWORD: {{ .Values.password | quote }}\n",
                 "alerts.yaml": CONFIGMAP("alerts") + "  summary: \"{{ $labels.instance }} is down\"\n  body: |\n    {{ range .Alerts }}{{ .Labels.alertname }}{{ end }}\n",
                 "helpers.tpl": "{{- define \"x\" }}{{ end }}\n",
+                "quoted.yaml": CONFIGMAP("\"{{ .Release.Name }}-settings\""),
+                "ships-a-chart.yaml": CONFIGMAP("ships-a-chart") + "  deployment.yaml: |\n    metadata:\n      name: {{ include \"web.fullname\" . }}\n",
             });
             const entries = JSON.parse(audit("--format", "json", dir).stdout) as Entry[];
-            assert.deepEqual(leaked(entries), ["alerts"]);
+            assert.deepEqual(leaked(entries), ["alerts", "ships-a-chart"], "Helm text inside a rendered ConfigMap's data is data: the object is audited");
             const helm = entries.filter(e => e.rule === "helm-unrendered").map(e => [e.level, e.kind, e.name, e.line]);
-            assert.deepEqual(helm, [["advisory", "File", "deploy.yaml", 7], ["advisory", "File", "helpers.tpl", undefined]]);
+            assert.deepEqual(helm, [["advisory", "File", "deploy.yaml", 7], ["advisory", "File", "helpers.tpl", undefined], ["advisory", "File", "quoted.yaml", 4]]);
         });
 
         it("reads standard input as -", () => {

@@ -120,30 +120,69 @@ function unreadable(input: InputFile, file: string, err: Error): InputFinding {
 }
 
 function loadText(loaded: LoadedManifests, input: InputFile, text: string): void {
+    if (TEMPLATE_FILE.test(input.file)) {
+        loaded.problems.push(templateFileFinding(input.file, input.name, undefined));
+        return;
+    }
+    const parsed = parseText(input, text);
     const helm = helmActionLine(text);
-    if (helm || TEMPLATE_FILE.test(input.file)) {
+    if (helm && (parsed.problems.length > 0 || parsed.docs.some(d => hasTemplateArtifact(d.doc, 0)))) {
         loaded.problems.push(templateFileFinding(input.file, input.name, helm));
         return;
     }
+    loaded.problems.push(...parsed.problems);
+    for (const { doc, source } of parsed.docs) {
+        addDocument(loaded, doc, source);
+    }
+}
+
+interface ParsedText {
+    docs: Array<{ doc: unknown; source: SourceLocation }>;
+    problems: InputFinding[];
+}
+
+function parseText(input: InputFile, text: string): ParsedText {
+    const result: ParsedText = { docs: [], problems: [] };
     if (/\.json$/i.test(input.file)) {
         const parsed = parseJson(input, text);
         if ("problem" in parsed) {
-            loaded.problems.push(parsed.problem);
+            result.problems.push(parsed.problem);
         } else {
-            addDocument(loaded, parsed.doc, { file: input.file, document: 0, line: 1 });
+            result.docs.push({ doc: parsed.doc, source: { file: input.file, document: 0, line: 1 } });
         }
-        return;
+        return result;
     }
     let document = 0;
     for (const chunk of splitDocuments(text)) {
         const parsed = parseYamlChunk(input, chunk, document);
-        loaded.problems.push(...parsed.problems);
-        const docs = parsed.docs ?? [undefined];
-        for (const doc of docs) {
-            addDocument(loaded, doc, { file: input.file, document, line: chunk.line + 1 });
+        result.problems.push(...parsed.problems);
+        for (const doc of parsed.docs ?? [undefined]) {
+            result.docs.push({ doc, source: { file: input.file, document, line: chunk.line + 1 } });
             document++;
         }
     }
+    return result;
+}
+
+const TEMPLATED_FIELD = new Set(["apiVersion", "kind", "name", "namespace", "image"]);
+
+/**
+ * Whether a parsed document shows that its Helm actions stand where YAML structure is: an unquoted
+ * `{{ ... }}` value reads as a mapping with an object key (which becomes "[object Object]"), and a quoted one in
+ * a name, namespace, kind or image is not a valid value. Helm text inside data (a ConfigMap shipping templates)
+ * is neither, so rendered manifests that carry such text are still audited.
+ */
+function hasTemplateArtifact(value: unknown, depth: number): boolean {
+    if (depth > 64 || value === null || typeof value !== "object") {
+        return false;
+    }
+    if (Array.isArray(value)) {
+        return value.some(v => hasTemplateArtifact(v, depth + 1));
+    }
+    return Object.entries(value as Record<string, unknown>).some(([k, v]) =>
+        k === "[object Object]"
+        || (TEMPLATED_FIELD.has(k) && typeof v === "string" && v.includes("{{"))
+        || hasTemplateArtifact(v, depth + 1));
 }
 
 function parseJson(input: InputFile, text: string): { doc: unknown } | { problem: InputFinding } {
