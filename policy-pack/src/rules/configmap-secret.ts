@@ -78,7 +78,7 @@ function base64Verdict(key: string, value: string, binary: boolean, settings: Se
         case "public":
             return { harmless: true };
         case "text":
-            return hasPemBlock(verdict.text) ? { reason: "holds a base64-encoded PEM private key", harmless: false } : { harmless: true };
+            return textVerdict(verdict.text);
         case "binary": {
             if (!binary && looksLikeKeyMaterial(value, settings.minKeyLength, settings.entropyThreshold)) {
                 return { harmless: false }; // one token: reported below as a high-entropy token
@@ -87,4 +87,19 @@ function base64Verdict(key: string, value: string, binary: boolean, settings: Se
             return keyLike ? { reason: `holds ${encoded} that looks like key material`, harmless: false } : { harmless: false };
         }
     }
+}
+
+/**
+ * Base64-encoded text: a PEM private key or `user:password` (HTTP basic auth) is a credential; a document
+ * (several words or lines: certificates, configuration) is harmless; a single word is judged as the token it encodes.
+ */
+function textVerdict(text: string): { reason?: string; harmless: boolean } {
+    if (hasPemBlock(text)) {
+        return { reason: "holds a base64-encoded PEM private key", harmless: false };
+    }
+    const userPassword = /^[^\s:]+:(\S+)$/.exec(text.trim());
+    if (userPassword && !isPlaceholderValue(userPassword[1]!)) {
+        return { reason: "holds base64-encoded credentials (user:password)", harmless: false };
+    }
+    return { harmless: /\s/.test(text.trim()) };
 }

@@ -1,4 +1,5 @@
-import { perEntry } from "../core/unknown";
+import { isRecord } from "../core/k8s";
+import { perEntry, readOr } from "../core/unknown";
 import { decodeBase64Block } from "../core/secrets";
 import { Violation, resourceRule, NO_CONFIG } from "../core/rule";
 
@@ -20,16 +21,21 @@ export const placeholderValue = resourceRule({
     findings: [],
     description: "ConfigMap `data` and Secret `data` (decoded from base64) and `stringData` hold no placeholders left to replace "
         + "(`CHANGE_ME`/`changeme`, `CHANGE_TO_*`, `REPLACE_*`, `YOUR_*_HERE`, `<your-...>`) and no configuration file that is only comments. "
-        + "A comment-only file is mandatory when its comments say the content comes later (populate, kubectl create --from-file, TODO...), advisory otherwise.",
+        + "A comment-only file is mandatory when its comments say the content comes later (populate, kubectl create --from-file, TODO...), advisory otherwise. "
+        + "Tokens that a script of the same object substitutes at run time (`sed`, `envsubst`, `.replace(...)`) are a template's, not placeholders.",
     fix: "put the real value in (credentials from a Secret or a secret manager); embed the real configuration file",
     defaultLevel: "mandatory",
     kinds: new Set(["ConfigMap", "Secret"]),
     config: NO_CONFIG,
     check(obj) {
         const fields = obj.kind === "Secret" ? (["data", "stringData"] as const) : (["data"] as const);
+        const values = fields.flatMap(field => readOr(() => (isRecord(obj[field]) ? Object.values(obj[field]) : []), [])
+            .map(raw => readValue(raw, obj.kind === "Secret" && field === "data"))
+            .filter((v): v is string => v !== undefined));
+        const substituted = substitutedTokens(values);
         return fields.flatMap(field => perEntry<unknown>(() => obj[field], (key, raw) => {
             const value = readValue(raw, obj.kind === "Secret" && field === "data");
-            const finding = value === undefined ? undefined : placeholderIn(value);
+            const finding = value === undefined ? undefined : placeholderIn(value, substituted);
             return finding ? [{ ...finding, message: `${field}.${key} ${finding.message}` }] : [];
         }));
     },
@@ -46,15 +52,32 @@ function readValue(raw: unknown, base64: boolean): string | undefined {
     return bytes?.toString("utf8");
 }
 
-/** The first placeholder of a value, or a comment-only configuration file. */
-export function placeholderIn(value: string): Violation | undefined {
+/** A line that substitutes a placeholder at run time (`sed`, `envsubst`, `.replace(...)`): the token is a template's. */
+const SUBSTITUTION = /\b(sed|envsubst|perl|awk|gsub|str_replace|replace_all)\b|\.replace(All)?\(/;
+
+/** Placeholder tokens that the object's own scripts substitute at run time. */
+export function substitutedTokens(values: readonly string[]): Set<string> {
+    const tokens = new Set<string>();
+    for (const line of values.flatMap(v => v.split("\n")).filter(l => SUBSTITUTION.test(l))) {
+        for (const pattern of PLACEHOLDERS) {
+            const global = new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : `${pattern.flags}g`);
+            for (const match of line.matchAll(global)) {
+                tokens.add(match[0]);
+            }
+        }
+    }
+    return tokens;
+}
+
+/** The placeholders of a value (except those `substituted` at run time), or a comment-only configuration file. */
+export function placeholderIn(value: string, substituted: ReadonlySet<string> = new Set()): Violation | undefined {
     const lines = value.split("\n");
     const found: string[] = [];
     lines.forEach((line, i) => {
         for (const pattern of PLACEHOLDERS) {
             const token = pattern.exec(line)?.[0];
-            if (token !== undefined && !found.some(f => f.startsWith(`'${token}'`))) {
-                found.push(lines.length > 1 ? `'${token}' (line ${i + 1})` : `'${token}'`);
+            if (token !== undefined && !substituted.has(token) && !found.some(f => f.startsWith(`'${token}'`))) {
+                found.push(value.trim().includes("\n") ? `'${token}' (line ${i + 1})` : `'${token}'`);
             }
         }
     });

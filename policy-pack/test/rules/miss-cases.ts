@@ -65,6 +65,15 @@ export const MISS_CASES: RuleCase[] = [
         mutate: o => { (find(o, "ConfigMap", "api-config").data as Record<string, string>)["deploy.b64"] = b64("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"); },
         expect: [{ kind: "ConfigMap", name: "api-config", message: `data.deploy.b64 holds a base64-encoded PEM private key: ${FIX}` }],
     },
+    {
+        rule: "configmap-secret", title: "base64 user:password is a credential; a base64 word or sentence that is not is judged as text",
+        mutate: o => {
+            const data = find(o, "ConfigMap", "api-config").data as Record<string, string>;
+            data.BASIC_AUTH_B64 = b64("grafana:Sup3r-S3cret-Pa55");
+            data.GREETING_B64 = b64("Welcome to the team chat, please be kind");
+        },
+        expect: [{ kind: "ConfigMap", name: "api-config", message: `data.BASIC_AUTH_B64 holds base64-encoded credentials (user:password): ${FIX}` }],
+    },
     // ---- storageClassName "" inside custom resources
     {
         rule: "pvc-storage-class", title: "storageClass \"\" in a CloudNativePG Cluster and storageClassName \"\" in a MinIO Tenant pool; set classes pass",
@@ -142,6 +151,17 @@ export const MISS_CASES: RuleCase[] = [
             o.push(secret("tls-ref", { data: { "tls.crt": b64(CERT) } }));
         },
         expect: [{ kind: "ConfigMap", name: "api-config", level: "advisory", message: "data.overrides.conf holds only comments, so the file mounted from it is empty: embed the real configuration (or remove the entry)" }],
+    },
+    {
+        rule: "placeholder-value", title: "a template whose tokens the ConfigMap's own entrypoint substitutes at run time is not a placeholder",
+        mutate: o => {
+            o.push(configMap("web-template", "platform", { data: {
+                "config.json.tpl": '{ "server": "REPLACE_SERVER_NAME", "brand": "Chat" }\n',
+                "entrypoint.sh": '#!/bin/sh\nsed "s/REPLACE_SERVER_NAME/$SERVER_NAME/" /tpl/config.json.tpl > /app/config.json\nexec nginx\n',
+                "other.json": '{ "admin": "CHANGE_ME" }\n',
+            } }));
+        },
+        expect: [{ kind: "ConfigMap", name: "web-template", message: "data.other.json holds the placeholder 'CHANGE_ME': replace it with the real value before deploying (a credential from a Secret)" }],
     },
     // ---- selectors that match no pod
     {
