@@ -9,6 +9,7 @@ import { cronjobConcurrencyPolicy } from "./rules/cronjob-concurrency-policy";
 import { cronjobStartingDeadline } from "./rules/cronjob-starting-deadline";
 import { defaultNamespace } from "./rules/default-namespace";
 import { deprecatedApi } from "./rules/deprecated-api";
+import { duplicateEnvVar } from "./rules/duplicate-env-var";
 import { emptydirCache } from "./rules/emptydir-cache";
 import { envLiteralSecret } from "./rules/env-literal-secret";
 import { exemptionHasReason } from "./rules/exemption-has-reason";
@@ -37,6 +38,7 @@ import { capacityFit } from "./stack-rules/capacity-fit";
 import { dbConnectionBudget } from "./stack-rules/db-connection-budget";
 import { elasticsearchHeap } from "./stack-rules/elasticsearch-heap";
 import { hpaRequired } from "./stack-rules/hpa-required";
+import { hpaTargetExists } from "./stack-rules/hpa-target-exists";
 import { liIsolation } from "./stack-rules/li-isolation";
 import { namespaceDefaultDeny } from "./stack-rules/namespace-default-deny";
 import { namespaceLimitRange } from "./stack-rules/namespace-limit-range";
@@ -59,6 +61,7 @@ export const RESOURCE_RULES: readonly Rule[] = [
     cronjobStartingDeadline,
     defaultNamespace,
     deprecatedApi,
+    duplicateEnvVar,
     emptydirCache,
     envLiteralSecret,
     exemptionHasReason,
@@ -91,6 +94,7 @@ export const STACK_RULES: readonly Rule[] = [
     dbConnectionBudget,
     elasticsearchHeap,
     hpaRequired,
+    hpaTargetExists,
     liIsolation,
     namespaceDefaultDeny,
     namespaceLimitRange,

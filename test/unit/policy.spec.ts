@@ -4,17 +4,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../program/config";
-import { deploy } from "../../program/deploy";
-import { installMocks, settle } from "./harness";
+import { renderObjects } from "../../scripts/render/render";
 import { repoRoot, stackConfig } from "./fixtures";
 
 const root = repoRoot;
 
 /** Renders a stack's Kubernetes objects (the inputs the program registers) as a manifest file. */
 async function render(stack: "dev" | "prod"): Promise<string> {
-  await installMocks();
-  deploy(parseStackConfig(stackConfig(stack)));
-  const objects = (await settle()).filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs);
+  const objects = await renderObjects(stack);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keel-render-")), `${stack}.json`);
   fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
   return file;

@@ -121,7 +121,7 @@ describe("Workload", () => {
     expect(pdbs.find((p) => p.name === "db-pdb")!.inputs.spec.minAvailable).to.equal(1);
   });
 
-  it("creates an HPA targeting the Deployment when it autoscales, starting at minReplicas", async () => {
+  it("creates an HPA targeting the Deployment when it autoscales, leaving the replica count to it", async () => {
     new Workload(
       "api",
       workloadArgs({ autoscaling: { minReplicas: 2, maxReplicas: 10, memoryUtilization: 80 } }),
@@ -132,7 +132,8 @@ describe("Workload", () => {
     expect(hpa.scaleTargetRef).to.deep.equal({ apiVersion: "apps/v1", kind: "Deployment", name: "api" });
     expect(hpa.metrics.map((m: any) => m.resource.name)).to.deep.equal(["cpu", "memory"]);
     const deployment = get(res, "Deployment", "api").inputs;
-    expect(deployment.spec.replicas).to.equal(2);
+    // kube-score deployment-targeted-by-hpa-does-not-have-replicas-configured: the HPA owns the count.
+    expect(deployment.spec).to.not.have.property("replicas");
     expect(deployment.metadata.annotations["keel.dev/scalable"]).to.equal("true");
     expect(get(res, "PodDisruptionBudget", "api-pdb")).to.exist;
   });

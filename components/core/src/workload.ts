@@ -264,6 +264,9 @@ export class Workload extends pulumi.ComponentResource {
     const labels = appLabels(app, args.partOf);
     const selector = selectorLabels(app, args.partOf);
     const replicas = args.autoscaling ? args.autoscaling.minReplicas : (args.replicas ?? 1);
+    // An autoscaled workload leaves spec.replicas to its HPA: a declared count would be re-applied on every
+    // update of the workload (server-side apply, forced), scaling it back to minReplicas mid-rollout.
+    const declared = args.autoscaling ? {} : { replicas };
     const uid = args.runAsUser ?? 65532;
     const gid = args.runAsGroup ?? uid;
     const ports = args.ports ?? [];
@@ -459,7 +462,7 @@ export class Workload extends pulumi.ComponentResource {
               metadata: workloadMeta,
               spec: {
                 serviceName: service.metadata.name,
-                replicas,
+                ...declared,
                 selector: { matchLabels: selector },
                 podManagementPolicy: "OrderedReady",
                 persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
@@ -481,7 +484,7 @@ export class Workload extends pulumi.ComponentResource {
             {
               metadata: workloadMeta,
               spec: {
-                replicas,
+                ...declared,
                 selector: { matchLabels: selector },
                 strategy: { type: persistent.length > 0 ? "Recreate" : (args.strategy ?? "RollingUpdate") },
                 template,

@@ -4,6 +4,7 @@ import { Seen, findingsOf, hardened, hardenedConfig } from "../helpers";
 import { CASES, Expected, RuleCase } from "./cases";
 import { MISS_CASES } from "./miss-cases";
 import { STACK_CASES } from "./stack-cases";
+import { KUBE_SCORE_CASES } from "./kube-score-cases";
 
 function comparable(items: Array<Seen | Expected>, defaultLevel: string): string[] {
     return items.map(i => `${i.level ?? defaultLevel} | ${i.kind} | ${i.name} | ${i.message}`).sort();
@@ -19,7 +20,7 @@ function run(c: RuleCase): void {
 }
 
 describe("rules", () => {
-    const cases = [...CASES, ...STACK_CASES, ...MISS_CASES];
+    const cases = [...CASES, ...STACK_CASES, ...KUBE_SCORE_CASES, ...MISS_CASES];
     for (const rule of ALL_RULES) {
         describe(rule.id, () => {
             it("reports no violation on the hardened manifest set (compliant)", () => {
