@@ -6,7 +6,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { buildPolicies } from "./pack/policies";
 import { shareDeserialization } from "./pack/shared-analysis";
 
-// Each resource of an AnalyzeStack call is deserialized once for all 45 policies, not once per policy.
+// Each resource of an AnalyzeStack call is deserialized once for all policies, not once per policy.
 shareDeserialization();
 
 new PolicyPack("keel", {

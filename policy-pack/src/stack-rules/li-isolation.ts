@@ -1,6 +1,7 @@
 import { K8sObject, labelsOf, asString, specOf } from "../core/k8s";
 import { podLabelsOf } from "../core/workloads";
-import { Direction, NetworkPeer, isDefaultDeny, isPublicCidr, peersOf, policyTypes, rulesOf } from "../core/network";
+import { deniesByDefault } from "../core/dns-egress";
+import { Direction, NetworkPeer, isPublicCidr, peersOf, policyTypes, rulesOf } from "../core/network";
 import { isEmptySelector, selectorMatches } from "../core/selectors";
 import { checkEach } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
@@ -47,7 +48,7 @@ function checkNamespace(stack: StackIndex, ns: K8sObject, violations: Violation[
     }
     const policies = stack.inNamespace(name, "NetworkPolicy");
     for (const direction of ["Ingress", "Egress"] as Direction[]) {
-        if (!policies.some(np => isDefaultDeny(np, direction))) {
+        if (!policies.some(np => deniesByDefault(np, direction))) {
             violations.push({ subject: ns, message: `add a default-deny NetworkPolicy for ${direction} (podSelector: {}, no rules) to lawful-intercept namespace ${name}` });
         }
     }

@@ -14,6 +14,7 @@ const remove = (o: K8sObject[], kind: string, name: string, namespace?: string):
     o.splice(i, 1);
 };
 const spec = (o: K8sObject): Record<string, unknown> => o.spec as Record<string, unknown>;
+const liDefaultDeny = (o: K8sObject[]): K8sObject => o.find(x => x.kind === "NetworkPolicy" && x.metadata?.name === "default-deny" && x.metadata?.namespace === "platform-li")!;
 
 /** A small Matrix-like stack for the arithmetic rules: 18 synapse workers (4 CPU) and 3 postgres (8 CPU). */
 function matrixStack(): K8sObject[] {
@@ -138,12 +139,30 @@ export const STACK_CASES: RuleCase[] = [
         rule: "li-isolation", title: "LI namespace without default deny or keel.dev/intercepts",
         mutate: o => {
             remove(o, "NetworkPolicy", "default-deny", "platform-li");
+            remove(o, "NetworkPolicy", "allow-dns", "platform-li"); // a DNS-only policy over every pod also denies egress
             delete find(o, "Namespace", "platform-li").metadata!.labels!["keel.dev/intercepts"];
         },
         expect: [
             { kind: "Namespace", name: "platform-li", message: "add label keel.dev/intercepts: <main namespace> to lawful-intercept namespace platform-li" },
             { kind: "Namespace", name: "platform-li", message: "add a default-deny NetworkPolicy for Ingress (podSelector: {}, no rules) to lawful-intercept namespace platform-li" },
             { kind: "Namespace", name: "platform-li", message: "add a default-deny NetworkPolicy for Egress (podSelector: {}, no rules) to lawful-intercept namespace platform-li" },
+        ],
+    },
+    {
+        rule: "li-isolation", title: "a default deny whose only egress rule allows DNS to kube-system still denies egress (issue #17)",
+        mutate: o => {
+            const dns = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } };
+            spec(liDefaultDeny(o)).egress = [{ to: [dns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }];
+        },
+        expect: [],
+    },
+    {
+        rule: "li-isolation", title: "a rule that also allows 443 out is reported even when the namespace denies egress by default",
+        mutate: o => {
+            spec(liDefaultDeny(o)).egress = [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 443 }] }];
+        },
+        expect: [
+            { kind: "NetworkPolicy", name: "default-deny", message: "egress rule 0 of NetworkPolicy default-deny has no 'to' and allows any destination, the internet included: list in-cluster peers (namespaceSelector/podSelector) and DNS only" },
         ],
     },
     // ---- F17
