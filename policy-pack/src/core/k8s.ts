@@ -200,6 +200,11 @@ export function apiGroupOf(apiVersion: string | undefined): string {
     return text.includes("/") ? text.slice(0, text.lastIndexOf("/")) : "";
 }
 
+/** A group served by a CustomResourceDefinition: not the core group, not a dotless built-in (apps, batch...), not *.k8s.io. */
+export function isCustomGroup(group: string): boolean {
+    return group.includes(".") && !/(^|\.)k8s\.io$/.test(group);
+}
+
 /**
  * Whether objects of `kind` (in `apiVersion`) live outside namespaces. A CustomResourceDefinition of the stack
  * (`declared`) is authoritative; then the table above. Without an apiVersion, any group's kind counts.

@@ -1,5 +1,6 @@
 import { K8sObject, isRecord, specOf } from "./k8s";
 import type { StackIndex } from "./stack-index";
+import { selectorMatches } from "./selectors";
 import { UnknownValueLike, isUnknownValueError, someKnown } from "./unknown";
 import { podLabelsOf } from "./workloads";
 
@@ -18,13 +19,14 @@ export function selectedByService(stack: StackIndex, workload: K8sObject): boole
         }
         throw err;
     }
-    return someKnown(stack.inNamespace(stack.namespaceOf(workload), "Service"), service => serviceSelects(specOf(service).selector, labels));
+    return someKnown(stack.inNamespace(stack.namespaceOf(workload), "Service"), service => {
+        const selector = serviceSelectorOf(service);
+        return selector !== undefined && selectorMatches(selector, labels);
+    });
 }
 
-function serviceSelects(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
-    if (!isRecord(selector)) {
-        return false;
-    }
-    const entries = Object.entries(selector);
-    return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
+/** A Service's `spec.selector` (a plain label map) as a label selector; undefined when it has none or an empty one. */
+export function serviceSelectorOf(service: K8sObject): { matchLabels: Record<string, unknown> } | undefined {
+    const selector = specOf(service).selector;
+    return isRecord(selector) && Object.keys(selector).length > 0 ? { matchLabels: selector } : undefined;
 }

@@ -1,4 +1,4 @@
-import { apiGroupOf, asArray, asString, isClusterScoped, kindOf } from "../core/k8s";
+import { apiGroupOf, asArray, asString, isClusterScoped, isCustomGroup, kindOf } from "../core/k8s";
 import { resourceRule } from "../core/rule";
 
 interface Settings {
@@ -51,9 +51,4 @@ export const defaultNamespace = resourceRule<Settings>({
 
 function listedClusterScoped(listed: unknown, kind: string, group: string): boolean {
     return asArray<unknown>(listed).some(entry => entry === kind || entry === `${kind}.${group}`);
-}
-
-/** A group served by a CustomResourceDefinition: not the core group, not a dotless built-in (apps, batch...), not *.k8s.io. */
-function isCustomGroup(group: string): boolean {
-    return group.includes(".") && !/(^|\.)k8s\.io$/.test(group);
 }

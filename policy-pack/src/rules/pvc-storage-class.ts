@@ -1,4 +1,4 @@
-import { K8sObject, apiGroupOf, asArray, asString, isRecord, nameOf, specOf } from "../core/k8s";
+import { K8sObject, apiGroupOf, asArray, asString, isCustomGroup, isRecord, nameOf, specOf } from "../core/k8s";
 import { resourceRule } from "../core/rule";
 import { perElement, readOr } from "../core/unknown";
 
@@ -34,7 +34,7 @@ export const pvcStorageClass = resourceRule<Settings>({
             return [];
         };
         if (obj.kind !== "PersistentVolumeClaim" && obj.kind !== "StatefulSet") {
-            if (!isCustomResource(obj)) {
+            if (!isCustomGroup(apiGroupOf(asString(obj.apiVersion)))) {
                 return [];
             }
             const suggestion = allowed.length > 0 ? allowed.join(" or ") : "an existing StorageClass, e.g. fast-ssd";
@@ -46,12 +46,6 @@ export const pvcStorageClass = resourceRule<Settings>({
             : checkClaim("the claim", specOf(obj));
     },
 });
-
-/** Kinds outside the built-in API groups ("" core, apps, batch, policy, autoscaling, *.k8s.io). */
-function isCustomResource(obj: K8sObject): boolean {
-    const group = apiGroupOf(asString(obj.apiVersion));
-    return group.includes(".") && !group.endsWith(".k8s.io");
-}
 
 const CLASS_FIELDS = new Set(["storageClassName", "storageClass"]);
 

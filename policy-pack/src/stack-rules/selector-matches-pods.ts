@@ -1,5 +1,6 @@
-import { K8sObject, apiGroupOf, asString, isRecord, specOf } from "../core/k8s";
+import { K8sObject, apiGroupOf, asString, isCustomGroup, isRecord, specOf } from "../core/k8s";
 import { isEmptySelector, selectorMatches } from "../core/selectors";
+import { serviceSelectorOf } from "../core/services";
 import { checkEach, readOr } from "../core/unknown";
 import { podLabelsOf } from "../core/workloads";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
@@ -10,9 +11,7 @@ import { formatLabels } from "./pdb-required";
 function selectorOf(obj: K8sObject, kind: string): unknown {
     const spec = specOf(obj);
     if (kind === "Service") {
-        const selector = spec.selector;
-        const external = asString(spec.type) === "ExternalName";
-        return !external && isRecord(selector) && Object.keys(selector).length > 0 ? { matchLabels: selector } : undefined;
+        return asString(spec.type) === "ExternalName" ? undefined : serviceSelectorOf(obj);
     }
     const selector = kind === "NetworkPolicy" ? spec.podSelector : spec.selector;
     // An empty selector means every pod of the namespace (or, for a PDB in policy/v1, all of them): nothing to match.
@@ -28,7 +27,7 @@ function shownLabels(selector: unknown): string {
 function customResourcesIn(stack: StackIndex, namespace: string): K8sObject[] {
     return stack.objects.filter(o => {
         const group = apiGroupOf(readOr(() => asString(o.apiVersion), undefined));
-        return group.includes(".") && !group.endsWith(".k8s.io") && stack.namespaceOf(o) === namespace && !stack.isClusterScoped(o);
+        return isCustomGroup(group) && stack.namespaceOf(o) === namespace && !stack.isClusterScoped(o);
     });
 }
 
