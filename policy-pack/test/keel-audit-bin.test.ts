@@ -6,7 +6,8 @@ import * as path from "path";
 import { BUNDLE, CACHE } from "../src/cli/keel-audit";
 import { PACK_DIR, SEEDS_CONFIG, SEEDS_DIR } from "./helpers";
 
-/** The installable command: package.json's bin, its bundle and code cache, and what it loads. */
+/** The installable command: package.json's bin, the compiled launcher it calls, its bundle and code cache. */
+const BIN = path.join(PACK_DIR, "launcher", "keel-audit.js");
 const LAUNCHER = path.join(PACK_DIR, "bin", "src", "cli", "keel-audit.js");
 const MODULES_CLI = path.join(PACK_DIR, "bin", "src", "cli", "audit.js");
 
@@ -30,10 +31,25 @@ function modulesLoaded(cli: string): { status: number | null; modules: string[] 
 }
 
 describe("keel-audit (the package's bin)", () => {
-    it("package.json's bin keel-audit is the launcher", () => {
-        const pkg = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { bin: Record<string, string> };
-        assert.equal(path.join(PACK_DIR, pkg.bin["keel-audit"]!), LAUNCHER);
-        assert.match(fs.readFileSync(LAUNCHER, "utf8"), /^#!\/usr\/bin\/env node\n/);
+    it("package.json's bin keel-audit is launcher/keel-audit.js, a shell script that runs Node.js on itself", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { bin: Record<string, string>; files: string[] };
+        assert.equal(path.join(PACK_DIR, pkg.bin["keel-audit"]!), BIN);
+        assert.ok(pkg.files.includes("launcher/"), "npm pack would leave the bin out");
+        assert.match(fs.readFileSync(BIN, "utf8"), /^#!\/bin\/sh\n":" \/\/; unset NODE_EXTRA_CA_CERTS; exec node "\$0" "\$@"\n/);
+    });
+
+    it("run as a command, the bin drops NODE_EXTRA_CA_CERTS (Node.js would load it at start-up); through node it does not", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keel-bin-"));
+        fs.writeFileSync(path.join(dir, "one.yaml"), ONE_OBJECT);
+        // Node.js warns on start-up when it cannot read the file: the warning shows that it tried.
+        const env = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, "missing.pem"), PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}` };
+        const asCommand = spawnSync(BIN, [path.join(dir, "one.yaml")], { encoding: "utf8", env });
+        const throughNode = spawnSync(process.execPath, [BIN, path.join(dir, "one.yaml")], { encoding: "utf8", env });
+        assert.equal(asCommand.status, 0, asCommand.stderr);
+        assert.equal(asCommand.stderr, "");
+        assert.equal(throughNode.status, 0, throughNode.stderr);
+        assert.match(throughNode.stderr, /extra certs/);
+        assert.equal(asCommand.stdout, throughNode.stdout);
     });
 
     it("bin/keel-audit/bundle.js is built from the current sources (npm run build), with a code cache made for it", async function () {
@@ -52,10 +68,10 @@ describe("keel-audit (the package's bin)", () => {
         assert.deepEqual(inputs.filter(i => !i.startsWith("src/") && !/(^|\/)node_modules\/js-yaml\//.test(i)), []);
     });
 
-    it("a one-file run of keel-audit loads no module file but the launcher (so no @pulumi module)", () => {
-        const { status, modules } = modulesLoaded(LAUNCHER);
+    it("a one-file run of keel-audit loads no module file but the bin and the launcher (so no @pulumi module)", () => {
+        const { status, modules } = modulesLoaded(BIN);
         assert.equal(status, 0);
-        assert.deepEqual(modules, [LAUNCHER]);
+        assert.deepEqual(modules, [BIN, LAUNCHER]);
     });
 
     it("a one-file run of the compiled modules (node bin/src/cli/audit.js) loads no @pulumi module either", () => {
@@ -67,7 +83,7 @@ describe("keel-audit (the package's bin)", () => {
 
     it("reports exactly what the compiled modules report, with the same exit status", () => {
         const args = ["--format", "json", "--config", SEEDS_CONFIG, SEEDS_DIR];
-        const bundled = spawnSync(process.execPath, [LAUNCHER, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        const bundled = spawnSync(BIN, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
         const modules = spawnSync(process.execPath, [MODULES_CLI, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
         assert.equal(bundled.status, 1);
         assert.equal(bundled.status, modules.status);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * keel-audit: the audit command as the package's bin (same arguments as `audit`). It runs the one-file bundle of
+ * keel-audit: the audit command as the package's bin (same arguments as `audit`; the bin file itself is
+ * launcher/keel-audit.js, which calls main). It runs the one-file bundle of
  * the command (bin/keel-audit/bundle.js, built by scripts/bundle-audit.js) with V8's code cache made at build
  * time, so a one-file audit costs little more than Node.js's own start-up: no module resolution, no compiling.
  * Without a matching cache (another Node.js version) it compiles the bundle; without a bundle (only `tsc` ran)
@@ -51,7 +52,8 @@ function readBundle(): string | undefined {
     }
 }
 
-if (require.main === module) {
+/** Runs the audit: the bundle when built, else the compiled modules. */
+export function main(): void {
     const source = readBundle();
     if (source === undefined) {
         require("./audit-main");
@@ -59,3 +61,5 @@ if (require.main === module) {
         runBundle(source);
     }
 }
+
+if (require.main === module) main();

@@ -58,7 +58,8 @@ const SUBSTITUTION = /\b(sed|envsubst|perl|awk|gsub|str_replace|replace_all)\b|\
 /** Placeholder tokens that the object's own scripts substitute at run time. */
 export function substitutedTokens(values: readonly string[]): Set<string> {
     const tokens = new Set<string>();
-    for (const line of values.flatMap(v => v.split("\n")).filter(l => SUBSTITUTION.test(l))) {
+    const scripts = values.filter(v => SUBSTITUTION.test(v));
+    for (const line of scripts.flatMap(v => v.split("\n")).filter(l => SUBSTITUTION.test(l))) {
         for (const pattern of PLACEHOLDERS) {
             const global = new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : `${pattern.flags}g`);
             for (const match of line.matchAll(global)) {
@@ -73,8 +74,9 @@ export function substitutedTokens(values: readonly string[]): Set<string> {
 export function placeholderIn(value: string, substituted: ReadonlySet<string> = new Set()): Violation | undefined {
     const lines = value.split("\n");
     const found: string[] = [];
+    const present = PLACEHOLDERS.filter(pattern => pattern.test(value)); // most values hold none: one pass each
     lines.forEach((line, i) => {
-        for (const pattern of PLACEHOLDERS) {
+        for (const pattern of present) {
             const token = pattern.exec(line)?.[0];
             if (token !== undefined && !substituted.has(token) && !found.some(f => f.startsWith(`'${token}'`))) {
                 found.push(value.trim().includes("\n") ? `'${token}' (line ${i + 1})` : `'${token}'`);
