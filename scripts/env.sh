@@ -4,11 +4,14 @@
 #
 # Uses the user's own `pulumi` and kube context when both work (KEEL_USE_OWN=0 forces the built ones);
 # otherwise builds the pinned toolchain and starts the local cluster (both cached under $KEEL_CACHE).
-# Sets: PATH, PULUMI_HOME, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE_FILE, KUBECONFIG,
+# Sets: PATH (the pinned Node.js first, scripts/node/), PULUMI_HOME, PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE_FILE, KUBECONFIG,
 #       PULUMI_SKIP_UPDATE_CHECK, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION.
 KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export KEEL_CACHE=${KEEL_CACHE:-$HOME/.cache/keel}
 mkdir -p "$KEEL_CACHE"
+# The pinned Node.js first on PATH (the language host runs the program with it); defines keel_node_deps.
+# shellcheck source=node/env.sh
+. "$KEEL_ROOT/scripts/node/env.sh" || return 1 2>/dev/null || exit 1
 
 keel_say() { printf '[keel %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# `npm start`: build what is missing, start the local cluster, deploy the dev stack.
+# `npm start`: install the pinned Node.js and the npm dependencies when missing or out of date, build what is
+# missing, start the local cluster, deploy the dev stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=${KEEL_STACK:-dev}
 # shellcheck source=env.sh
 . scripts/env.sh
 
-[[ -d node_modules ]] || { keel_say "installing npm dependencies"; npm ci --no-audit --no-fund; }
-[[ -d policy-pack/node_modules ]] || { keel_say "installing the policy pack's dependencies"; npm ci --prefix policy-pack --no-audit --no-fund; }
+keel_node_deps
 keel_say "compiling the program"
 npm run -s build
 

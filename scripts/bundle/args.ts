@@ -25,7 +25,7 @@ export const usage = `usage: npm run bundle -- --stack <name> --out <file.tar.gz
   --state <file>          carry this state export forward (the file the site's deploy.sh wrote)
   --backend <url>         or export the stack's state from this backend (file://...)
   --stack-config <file>   take the stack config from this file instead of Pulumi.<name>.yaml
-  --no-node               leave Node.js out (the site must have node >= 20 on PATH)
+  --no-node               leave Node.js out (the site must have Node.js 24 on PATH)
   --keep-staging          keep the staging folder
 Without --state or --backend the bundle holds a new stack (first deployment).
 Needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE: the passphrase of the stack's secrets

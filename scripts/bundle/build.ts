@@ -22,6 +22,7 @@ import { buildManifest, manifestName } from "./site/checksums";
 import { formatImageList } from "./site/registry";
 import { PluginRef, StateSummary, stateProblems, summarizeState } from "./site/state";
 import { BundleError, readStackFile, stackConfigOf, stackTextFor } from "./stack-file";
+import { nodeToShipProblem, pinnedNodeVersion } from "./node-pin";
 
 /** The repository: the nearest folder up from here with a Pulumi.yaml (this file runs compiled, from bin/). */
 const repo = (() => {
@@ -73,6 +74,8 @@ export function build(args: BundleArgs): void {
         "(the site deploys with the same one; it is never written into the bundle)",
     );
   }
+  const nodeProblem = args.node ? nodeToShipProblem(process.version, pinnedNodeVersion(repo)) : undefined;
+  if (nodeProblem) throw new BundleError(nodeProblem);
   let stateFile = args.state;
   if (stateFile && !fs.existsSync(stateFile)) throw new BundleError(`--state ${stateFile} not found`);
   if (!cfg.airGapped) {

@@ -74,6 +74,10 @@ step "verifying the bundle against SHA256SUMS"
 NODE=$BUNDLE/toolchain/bin/node
 [[ -x $NODE ]] || NODE=$(command -v node || true)
 [[ -n $NODE ]] || die "no Node.js: the bundle was made with --no-node and node is not on PATH"
+if [[ $NODE != "$BUNDLE/toolchain/bin/node" ]]; then
+  node_major=$("$NODE" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  ((node_major >= 24)) || die "the bundle was made with --no-node and $NODE is Node.js $("$NODE" --version 2>/dev/null): it needs Node.js 24"
+fi
 # The checker itself must be intact before it checks the rest (sha256sum is in coreutils).
 if command -v sha256sum >/dev/null; then
   (cd "$BUNDLE" && grep -E '  (toolchain/bin/node|tools/[^/]+\.js)$' SHA256SUMS | sha256sum --quiet --strict -c -) ||

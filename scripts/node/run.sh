@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `bash scripts/node/run.sh '<command line>' [args...]`: runs a command line (package.json scripts use it) with the
+# pinned Node.js first on PATH and the npm dependencies installed and current; extra args go to its end, as npm
+# passes them.
+set -euo pipefail
+# shellcheck source=env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+if [[ ${KEEL_NODE_DEPS_CHECKED:-} != "$KEEL_NODE_BIN" ]]; then
+  keel_node_deps
+  export KEEL_NODE_DEPS_CHECKED=$KEEL_NODE_BIN
+fi
+cd "$KEEL_ROOT"
+exec bash -c "$1"' "$@"' run.sh "${@:2}"
