@@ -21,6 +21,19 @@ describe("the pinned Node.js (scripts/node/pins.sh)", () => {
     for (const file of packages) expect(engines(file), file).to.equal(`>=${major}`);
   });
 
+  it("the pull-request workflow sets up the pinned Node.js", () => {
+    const pinned = pinnedNodeVersion(repo);
+    const workflows = path.join(repo, ".github", "workflows");
+    const versions = fs
+      .readdirSync(workflows)
+      .flatMap((f) => [
+        ...fs.readFileSync(path.join(workflows, f), "utf8").matchAll(/node-version:\s*(\S+)/g),
+      ])
+      .map((m) => m[1]);
+    expect(versions).to.not.be.empty;
+    expect(versions).to.deep.equal(versions.map(() => pinned));
+  });
+
   it("a bundle ships only the pinned Node.js", () => {
     expect(nodeToShipProblem("v24.22.3", "24.22.3")).to.equal(undefined);
     expect(nodeToShipProblem("v20.20.2", "24.22.3")).to.match(
