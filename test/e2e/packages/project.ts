@@ -40,23 +40,28 @@ export function workspacePackages(root: string): Map<string, string> {
   );
 }
 
-function sources(dir: string, rel = ""): string[] {
+/** Paths under `dir` (relative, posix) of files whose name ends with `ext`. */
+function filesEndingWith(dir: string, ext: string, rel = ""): string[] {
   return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
     const child = path.posix.join(rel, e.name);
-    if (e.isDirectory()) return sources(dir, child);
-    return e.name.endsWith(".ts") ? [child.slice(0, -3)] : [];
+    if (e.isDirectory()) return filesEndingWith(dir, ext, child);
+    return e.name.endsWith(ext) ? [child] : [];
   });
 }
 
 /**
  * What a component's tarball must hold: each src/*.ts compiled to .js, .d.ts and a source map (sources inlined:
- * src is not shipped), the README and package.json. Nothing stale, no tests, no tsbuildinfo.
+ * src is not shipped), the Python scripts the compiled code reads from python/ as they are, the README and
+ * package.json. Nothing stale, no tests, no tsbuildinfo.
  */
 export function expectedTarballFiles(componentDir: string): string[] {
-  const compiled = sources(path.join(componentDir, "src")).flatMap((s) =>
-    ["js", "d.ts", "js.map"].map((ext) => `dist/${s}.${ext}`),
+  const src = path.join(componentDir, "src");
+  const compiled = filesEndingWith(src, ".ts").flatMap((s) =>
+    ["js", "d.ts", "js.map"].map((ext) => `dist/${s.slice(0, -3)}.${ext}`),
   );
-  return [...compiled, "README.md", "package.json"].sort();
+  const pythonDir = path.join(componentDir, "python");
+  const python = fs.existsSync(pythonDir) ? filesEndingWith(pythonDir, ".py").map((f) => `python/${f}`) : [];
+  return [...compiled, ...python, "README.md", "package.json"].sort();
 }
 
 /** Source maps under `dir` that lack the inlined source of any file they map. */

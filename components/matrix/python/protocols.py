@@ -1,8 +1,3 @@
-/**
- * Python (stdlib only) shared by the scan worker and the Synapse module: the RESP2 client and clamd's
- * INSTREAM protocol. Each script embeds it, so neither depends on the other at run time.
- */
-export const pythonProtocols = String.raw`
 INSTREAM_CHUNK = 64 * 1024
 _SIZE = struct.Struct("!I")
 
@@ -156,4 +151,3 @@ def file_chunks(path, size=INSTREAM_CHUNK):
             if not data:
                 return
             yield data
-`;
