@@ -4,9 +4,9 @@
 # real program the conformance suite runs and prints, as its last line, the path to run it by. Progress goes to
 # stderr. Programs: Go modules at the images' versions (stunnerd, livekit-server, promtool, alertmanager,
 # amtool, blackbox_exporter), Debian packages (haproxy, coturn, pgbouncer, redis-server, rabbitmq-server,
-# clamd, nginx) and Synapse from PyPI (`synapse [version]`: the path is its venv's python; the version defaults
-# to the image's pin). A Debian program's path is a wrapper in <root>/wrapped/, beside the package's other
-# programs.
+# clamd, nginx), Synapse from PyPI (`synapse [version]`: the path is its venv's python; the version defaults
+# to the image's pin) and the Python linter ruff from PyPI (at RUFF_VERSION). A Debian program's path is a
+# wrapper in <root>/wrapped/, beside the package's other programs.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
@@ -87,6 +87,21 @@ print(synapse.__version__, psycopg2.__version__, txredisapi.__version__, hiredis
   echo "$dir/bin/python"
 }
 
+# pypi_tool <name> <version>: a PyPI package at an exact version in its own venv under $CONF/<name>-<version>
+# (the Python linter, ruff, checks the Matrix antivirus scripts); prints the path of its program <name>.
+pypi_tool() {
+  local name=$1 version=$2 dir=$CONF/$1-$2 log=$CONF/logs/$1-$2.log
+  if [[ ! -f $dir/.installed ]]; then
+    rm -rf "$dir" && mkdir -p "$CONF/logs"
+    say "installing $name==$version from PyPI into $dir (log: $log)"
+    python3 -m venv "$dir"
+    "$dir/bin/python" -m pip install --quiet "$name==$version" >"$log" 2>&1 ||
+      die "pip install $name==$version failed: $(last_line "$log")"
+    touch "$dir/.installed"
+  fi
+  echo "$dir/bin/$name"
+}
+
 # One lock per program (a warm lookup never waits for another program's build); the Debian programs share
 # the private apt state and its download folder, so they also hold the apt lock.
 mkdir -p "$CONF"
@@ -107,5 +122,6 @@ case ${1:-} in
   clamd) debian_tool clamav clamd clamav-daemon clamdscan ;;
   nginx) debian_tool nginx nginx nginx-light ;;
   synapse) synapse_venv "${2:-}" ;;
+  ruff) pypi_tool ruff "$RUFF_VERSION" ;;
   *) die "usage: scripts/conformance/ensure.sh PROGRAM (one of the cases in this script)" ;;
 esac
