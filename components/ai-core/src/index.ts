@@ -1,3 +1,3 @@
-export * from "./ai-core";
-export * from "./settings";
-export * from "./sizes";
+export { AiCore, type AiCoreArgs, aiCoreDemand, validateAiCoreArgs } from "./ai-core";
+export { type AiCoreAppSettings, appSettingDefaults, resolveAppSettings, urlPort } from "./settings";
+export { type AiCoreComponent, aiCoreSize, baseSizes } from "./sizes";

@@ -1,4 +1,9 @@
-export * from "./apps";
-export * from "./media";
-export * from "./settings";
-export * from "./sizes";
+export { mediaApps, type MediaAppSpec } from "./apps";
+export { Media, type MediaArgs, mediaDemand, mediaStorageGi, mediaUid, validateMediaArgs } from "./media";
+export {
+  appSettingDefaults,
+  type MediaAppSettings,
+  type ResolvedMediaSettings,
+  resolveMediaSettings,
+} from "./settings";
+export { baseSizes, configGi, type MediaApp, mediaSize } from "./sizes";

@@ -1,14 +1,108 @@
-export * from "./alertmanager-config";
-export * from "./alloy-config";
-export * from "./api-access";
-export * from "./blackbox-config";
-export * from "./contract";
-export * from "./dashboards";
-export * from "./exporters";
-export * from "./grafana-provisioning";
-export * from "./loki-config";
-export * from "./monitoring";
-export * from "./prometheus-config";
-export * from "./rules";
-export * from "./settings";
-export * from "./sizes";
+export { renderAlertmanagerConfig, webhookUrlDir, webhookUrlKey } from "./alertmanager-config";
+export { type AlloyBlock, type AlloyValue, renderAlloy, renderAlloyConfig } from "./alloy-config";
+export {
+  apiTokenTransformation,
+  type ClusterEndpoint,
+  clusterEndpointPeers,
+  ClusterReader,
+  type ClusterReaderArgs,
+  defaultApiServer,
+  defaultKubelet,
+  type ReadRule,
+  validateClusterEndpoint,
+  validateReadRules,
+} from "./api-access";
+export {
+  probeCaDir,
+  renderBlackboxConfig,
+  tlsProbeTarget,
+  validateCertificateEndpoints,
+} from "./blackbox-config";
+export {
+  metricsAnnotations,
+  metricsKeys,
+  podAnnotationLabel,
+  prometheusApp,
+  scrapedBy,
+  type ScrapeTarget,
+  validateMetricsEndpoint,
+} from "./contract";
+export {
+  builtInDashboards,
+  dashboardJson,
+  type DashboardName,
+  dashboardNames,
+  dashboardSchemaVersion,
+  type DashboardSpec,
+  type PanelSpec,
+  postgresDashboard,
+  prometheusDatasource,
+  type QuerySpec,
+  redisDashboard,
+  renderDashboard,
+  type RowSpec,
+  synapseDashboard,
+  validateDashboardSpec,
+} from "./dashboards";
+export {
+  exporterAppName,
+  PostgresExporter,
+  type PostgresExporterArgs,
+  postgresExporterPort,
+  RedisExporter,
+  type RedisExporterArgs,
+  redisExporterPort,
+  validatePostgresExporterArgs,
+  validateRedisExporterArgs,
+} from "./exporters";
+export {
+  dashboardsDir,
+  type DatasourceUrls,
+  renderDashboardProviders,
+  renderDatasources,
+} from "./grafana-provisioning";
+export { lokiDataDir, lokiPort, renderLokiConfig } from "./loki-config";
+export {
+  Monitoring,
+  monitoringApps,
+  type MonitoringArgs,
+  monitoringDemand,
+  monitoringPorts,
+  monitoringStorageGi,
+  prometheusRetentionSize,
+  validateMonitoringArgs,
+} from "./monitoring";
+export {
+  type PrometheusConfigOptions,
+  renderPrometheusConfig,
+  rulesDir,
+  serviceAccountDir,
+} from "./prometheus-config";
+export {
+  type AlertGroup,
+  alertGroups,
+  type AlertRule,
+  type AlertThresholds,
+  defaultAlertThresholds,
+  renderAlertRules,
+  resolveAlertThresholds,
+  type ResolvedAlertThresholds,
+  type Severity,
+  tlsProbeJob,
+  validateAlertThresholds,
+} from "./rules";
+export {
+  monitoringSettingDefaults,
+  type MonitoringSettings,
+  type ResolvedMonitoringSettings,
+  resolveMonitoringSettings,
+} from "./settings";
+export {
+  baseSizes,
+  baseStorageGi,
+  exporterDemand,
+  type ExporterKind,
+  type MonitoringComponent,
+  monitoringSize,
+  monitoringStorageGiOf,
+} from "./sizes";

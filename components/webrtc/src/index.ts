@@ -1,7 +1,38 @@
-export * from "./coturn";
-export * from "./crds";
-export * from "./livekit";
-export * from "./settings";
-export * from "./sizes";
-export * from "./stunner";
-export * from "./webrtc";
+export {
+  Coturn,
+  type CoturnArgs,
+  coturnExceptionReason,
+  deniedPeerRanges,
+  renderTurnserverConf,
+  type TurnserverConfigInput,
+} from "./coturn";
+export { type CrdSpec, gatewayCrds, GatewayCrds } from "./crds";
+export {
+  LiveKit,
+  LIVEKIT_METRICS_PORT,
+  type LiveKitArgs,
+  type LiveKitConfigInput,
+  renderLiveKitConfig,
+} from "./livekit";
+export {
+  appSettingDefaults,
+  ownStunServer,
+  type ResolvedWebRtcSettings,
+  resolveWebRtcSettings,
+  turnHost,
+  type WebRtcAppSettings,
+} from "./settings";
+export { baseSizes, type WebRtcComponent, webrtcSize } from "./sizes";
+export {
+  renderStunnerdConfig,
+  Stunner,
+  type StunnerArgs,
+  stunnerdArgs,
+  stunnerdConfigDir,
+  stunnerdConfigFile,
+  type StunnerdConfigInput,
+  stunnerdConfigText,
+  stunnerTurnNodePort,
+  turnListener,
+} from "./stunner";
+export { validateWebRtcArgs, WebRtc, type WebRtcArgs, webrtcDemand } from "./webrtc";

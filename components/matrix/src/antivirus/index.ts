@@ -1,6 +1,52 @@
-export * from "./antivirus";
-export * from "./args";
-export * from "./clamav-conf";
-export * from "./scan-worker-script";
-export * from "./sizes";
-export * from "./synapse-module";
+export {
+  Antivirus,
+  antivirusApps,
+  antivirusConcurrentReload,
+  antivirusDemand,
+  type AntivirusModuleEntry,
+  type AntivirusSynapseIntegration,
+  antivirusSynapseModule,
+  clamavUser,
+  clamdBootSeconds,
+} from "./antivirus";
+export {
+  type AntivirusArgs,
+  type FailMode,
+  parseSynapseSize,
+  resolveAntivirusArgs,
+  type ResolvedAntivirusArgs,
+  type ScanQueue,
+  type SignatureSource,
+  urlHostPort,
+  validateAntivirusArgs,
+} from "./args";
+export {
+  clamavPaths,
+  clamavSize,
+  type ClamdConfInput,
+  clamdMaxThreads,
+  clamdPort,
+  clamdScanLimits,
+  clamdTmpBytes,
+  concurrentReloadFits,
+  type FreshclamConfInput,
+  renderClamdConf,
+  renderClamdRunScript,
+  renderFreshclamConf,
+} from "./clamav-conf";
+export { renderScanWorkerScript, scanWorkerFileName } from "./scan-worker-script";
+export {
+  antivirusBaseSizes,
+  type AntivirusComponent,
+  antivirusSize,
+  clamdMinMemoryBytes,
+  defaultSignatureMemory,
+  scanHeadroomBytes,
+} from "./sizes";
+export {
+  avCheckerFileName,
+  avCheckerModule,
+  avCheckerModuleDir,
+  avCheckerPasswordEnv,
+  renderAvCheckerModule,
+} from "./synapse-module";

@@ -1,10 +1,110 @@
-export * from "./database";
-export * from "./element";
-export * from "./haproxy";
-export * from "./homeserver";
-export * from "./json";
-export * from "./logging";
-export * from "./pools";
-export * from "./process";
-export * from "./routes";
-export * from "./workers";
+export {
+  DATABASE_PASSWORD_ENV,
+  databaseSection,
+  type SynapseDatabaseSettings,
+  validateDatabaseSettings,
+} from "./database";
+export {
+  type ElementConfigInput,
+  type GroupCallSettings,
+  renderElementConfig,
+  renderWellKnown,
+  validateElementInput,
+  type WellKnownInput,
+} from "./element";
+export {
+  HAPROXY_MONITOR_URI,
+  HAPROXY_PORTS,
+  haproxyBackendName,
+  type HaproxyConfigInput,
+  renderHaproxyConfig,
+  validateHaproxyInput,
+} from "./haproxy";
+export {
+  cacheFactorFor,
+  type HomeserverConfigInput,
+  instanceMap,
+  MIN_SECRET_LENGTH,
+  renderHomeserverConfig,
+  renderSynapseSecretsConfig,
+  requiredSynapseSecrets,
+  streamWritersSection,
+  type SynapseModule,
+  type SynapseRedisSettings,
+  synapseSecretConfigKeys,
+  type SynapseSecretValues,
+  type SynapseTurnSettings,
+  validateHomeserverInput,
+  validateSynapseSecrets,
+} from "./homeserver";
+export { type JsonObject, type JsonValue } from "./json";
+export { renderLogConfig, type SynapseLogInput, type SynapseLogLevel, synapseLogLevels } from "./logging";
+export {
+  checkSynapsePoolBudget,
+  defaultSynapsePoolSizes,
+  MAX_POOL_SIZE,
+  pgbouncerSizing,
+  type PgBouncerSizing,
+  type PgBouncerSizingInput,
+  poolMinimum,
+  synapseConnectionConsumers,
+  type SynapsePoolBudgetInput,
+  type SynapsePoolOptions,
+  synapsePoolSizes,
+  type SynapsePoolSizes,
+  type SynapseProcessKind,
+  totalConnections,
+  validatePoolSizes,
+} from "./pools";
+export {
+  defaultSynapseConfigPaths,
+  httpListener,
+  mainCommand,
+  processListeners,
+  renderWorkerConfig,
+  type SynapseConfigPaths,
+  validateConfigPaths,
+  workerCommand,
+  type WorkerConfigInput,
+} from "./process";
+export {
+  type ResolvedRoute,
+  resolveRoutes,
+  type RouteHandler,
+  type RouteMethod,
+  routeRequest,
+  type RouteRule,
+  ruleMatches,
+  synapseRouteRules,
+} from "./routes";
+export {
+  type AutoscalableWorkerKey,
+  autoscalableWorkerTypes,
+  defaultWorkerCounts,
+  findWorkerGroup,
+  groupInstances,
+  hasWorkers,
+  type MatrixWorkerCounts,
+  MAX_WORKERS_PER_TYPE,
+  monolithWorkerCounts,
+  multiWriterStreams,
+  type StreamWriterCounts,
+  streamWriterFields,
+  streamWriterInstances,
+  SYNAPSE_MAIN,
+  SYNAPSE_PORTS,
+  type SynapseStream,
+  synapseStreams,
+  type SynapseWorkerApp,
+  type SynapseWriterStream,
+  synapseWriterStreams,
+  validateWorkerCounts,
+  WORKER_NAME_ENV,
+  type WorkerCountsOptions,
+  type WorkerGroup,
+  workerGroups,
+  type WorkerInstance,
+  workerInstances,
+  type WorkerMaxReplicas,
+  type WorkerType,
+} from "./workers";

@@ -3,10 +3,20 @@ import { postgresDashboard } from "./postgres";
 import { redisDashboard } from "./redis";
 import { synapseDashboard } from "./synapse";
 
-export * from "./panels";
-export * from "./postgres";
-export * from "./redis";
-export * from "./synapse";
+export {
+  dashboardJson,
+  dashboardSchemaVersion,
+  type DashboardSpec,
+  type PanelSpec,
+  prometheusDatasource,
+  type QuerySpec,
+  renderDashboard,
+  type RowSpec,
+  validateDashboardSpec,
+} from "./panels";
+export { postgresDashboard } from "./postgres";
+export { redisDashboard } from "./redis";
+export { synapseDashboard } from "./synapse";
 
 /** The dashboards the package ships, by name. */
 export const builtInDashboards = {
