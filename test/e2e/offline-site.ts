@@ -57,6 +57,8 @@ const tryConnect = (t) => new Promise((resolve) => {
 export interface Offline {
   /** Runs `script` (bash) in a fresh offline namespace; see `runOffline`. */
   dir: string;
+  /** A Node.js for the bridge and the probe inside the namespace, where the host's may be hidden. */
+  node: string;
   socket: string;
   apiPort: number;
   stop(): void;
@@ -68,6 +70,8 @@ export async function startOfflineSite(dir: string, apiPort: number): Promise<Of
   fs.writeFileSync(path.join(dir, "bridge.js"), bridgeSource);
   fs.writeFileSync(path.join(dir, "probe.js"), probeSource);
   fs.mkdirSync(path.join(dir, "empty"), { recursive: true });
+  const node = path.join(dir, "node");
+  if (!fs.existsSync(node)) linkOrCopy(process.execPath, node);
   const socket = path.join(dir, "kube-apiserver.sock");
   const host: ChildProcess = spawn(
     process.execPath,
@@ -80,7 +84,22 @@ export async function startOfflineSite(dir: string, apiPort: number): Promise<Of
     host.stdout!.on("data", (d) => (String(d).includes("ready") ? resolve() : undefined));
     host.on("exit", (code) => reject(new Error(`the host bridge exited (${code})`)));
   });
-  return { dir, socket, apiPort, stop: () => host.kill() };
+  return { dir, node, socket, apiPort, stop: () => host.kill() };
+}
+
+function linkOrCopy(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to);
+    fs.chmodSync(to, 0o755);
+  }
+}
+
+/** The folders to cover, without those inside another one (covered with it, and no mount point any more). */
+export function outermost(folders: readonly string[]): string[] {
+  const existing = [...new Set(folders.map((f) => path.resolve(f)))].filter((f) => fs.existsSync(f));
+  return existing.filter((f) => !existing.some((o) => o !== f && f.startsWith(o + path.sep)));
 }
 
 /** A folder with only the commands deploy.sh uses (links), so PATH holds no node, npm or pulumi. */
@@ -171,14 +190,12 @@ export async function runOffline(
   const script = [
     "set -uo pipefail",
     "ip link set lo up",
-    ...opts.hidden
-      .filter((h) => fs.existsSync(h))
-      .map((h) => `mount --bind ${q(path.join(site.dir, "empty"))} ${q(h)}`),
-    `node ${q(path.join(site.dir, "bridge.js"))} tcp-to-unix ${site.apiPort} ${q(site.socket)} > ${q(probeFile)}.bridge &`,
+    ...outermost(opts.hidden).map((h) => `mount --bind ${q(path.join(site.dir, "empty"))} ${q(h)}`),
+    `${q(site.node)} ${q(path.join(site.dir, "bridge.js"))} tcp-to-unix ${site.apiPort} ${q(site.socket)} > ${q(probeFile)}.bridge &`,
     "bridge=$!",
     "trap 'kill $bridge 2>/dev/null' EXIT",
     `for i in $(seq 100); do grep -q ready ${q(probeFile)}.bridge 2>/dev/null && break; sleep 0.1; done`,
-    `node ${q(path.join(site.dir, "probe.js"))} ${q(JSON.stringify(opts.probeTargets))} > ${q(probeFile)}`,
+    `${q(site.node)} ${q(path.join(site.dir, "probe.js"))} ${q(JSON.stringify(opts.probeTargets))} > ${q(probeFile)}`,
     opts.command,
   ].join("\n");
   const { status, output } = await runStreaming("unshare", ["--net", "--mount", "--", "bash", "-c", script], {
