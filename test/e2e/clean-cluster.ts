@@ -6,7 +6,7 @@ import { must, prepareEnvironment } from "./harness";
  */
 export const mochaHooks = {
   beforeAll(this: Mocha.Context): void {
-    this.timeout(1800000);
+    this.timeout(2 * 3600 * 1000); // on a cold machine this builds the toolchain and the cluster first (about 30 min)
     const env = prepareEnvironment({});
     const namespaces = must(env, "kubectl", [
       "get",
