@@ -24,6 +24,9 @@ keel_node_deps_in() {
   echo "$want" >"$dir/node_modules/.keel-installed"
 }
 
+# Checked once per process tree and Node.js: nested npm scripts (run.sh in run.sh) skip it.
 keel_node_deps() {
-  keel_node_deps_in "$KEEL_ROOT" && keel_node_deps_in "$KEEL_ROOT/policy-pack"
+  [[ ${KEEL_NODE_DEPS_CHECKED:-} == "$KEEL_NODE_BIN" ]] && return 0
+  keel_node_deps_in "$KEEL_ROOT" && keel_node_deps_in "$KEEL_ROOT/policy-pack" || return 1
+  export KEEL_NODE_DEPS_CHECKED=$KEEL_NODE_BIN
 }

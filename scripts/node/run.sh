@@ -5,9 +5,6 @@
 set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-if [[ ${KEEL_NODE_DEPS_CHECKED:-} != "$KEEL_NODE_BIN" ]]; then
-  keel_node_deps
-  export KEEL_NODE_DEPS_CHECKED=$KEEL_NODE_BIN
-fi
+keel_node_deps
 cd "$KEEL_ROOT"
 exec bash -c "$1"' "$@"' run.sh "${@:2}"
