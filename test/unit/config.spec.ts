@@ -3,18 +3,18 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { configKeys, parseStackConfig, rawFromAllConfig } from "../../program/config";
-import { repoRoot, stackConfig } from "./fixtures";
+import { planConfig, repoRoot, stackConfig } from "./fixtures";
 
 const base = { domain: "example.org" };
 
 function failure(raw: Record<string, unknown>): ValidationError {
   try {
-    parseStackConfig(raw);
+    planConfig(raw);
   } catch (e) {
     expect(e).to.be.instanceOf(ValidationError);
     return e as ValidationError;
   }
-  throw new Error("expected parseStackConfig to throw");
+  throw new Error("expected planning the stack to throw");
 }
 
 describe("stack config", () => {

@@ -1,6 +1,5 @@
 import * as fs from "fs";
 import * as path from "path";
-import * as ts from "typescript";
 import { Page, RepoFacts } from "./docs-check";
 
 /** What docs-check needs to know about the repository, read from disk. */
@@ -90,75 +89,4 @@ function subfolders(root: string, dir: string): string[] {
     .readdirSync(path.join(root, dir), { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => `${dir}/${e.name}`);
-}
-
-/**
- * The `keel:` keys program/config.ts reads: its exported top-level keys, and for each `object("<key>",
- * get("<key>"), <allowed>)` call the sub-keys it allows, evaluated from the source (string lists,
- * `Object.keys(x)`, spreads, and names imported from a package, which are loaded).
- */
-export function configKeysFromSource(
-  source: string,
-  topLevel: readonly string[],
-  load: (module: string) => Record<string, unknown>,
-): Map<string, ReadonlySet<string> | null> {
-  const sf = ts.createSourceFile("config.ts", source, ts.ScriptTarget.ES2022, true);
-  const imports = importedNames(sf);
-  const keys = new Map<string, ReadonlySet<string> | null>(topLevel.map((k) => [k, null]));
-  const visit = (node: ts.Node): void => {
-    const allowed = objectCall(node);
-    if (allowed && keys.has(allowed.key)) {
-      const value = evaluate(allowed.expr, (name) => {
-        const from = imports.get(name);
-        if (!from)
-          throw new Error(`program/config.ts: cannot evaluate ${name} (not imported from a package)`);
-        return load(from.module)[from.name];
-      });
-      keys.set(allowed.key, new Set(value as string[]));
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
-  return keys;
-}
-
-function importedNames(sf: ts.SourceFile): Map<string, { module: string; name: string }> {
-  const out = new Map<string, { module: string; name: string }>();
-  for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-    const bindings = st.importClause?.namedBindings;
-    if (!bindings || !ts.isNamedImports(bindings)) continue;
-    for (const el of bindings.elements) {
-      out.set(el.name.text, { module: st.moduleSpecifier.text, name: (el.propertyName ?? el.name).text });
-    }
-  }
-  return out;
-}
-
-/** `object("key", get("key"), expr)`: a top-level key's allowed sub-keys. */
-function objectCall(node: ts.Node): { key: string; expr: ts.Expression } | undefined {
-  if (!ts.isCallExpression(node) || !ts.isIdentifier(node.expression) || node.expression.text !== "object") {
-    return undefined;
-  }
-  const [key, value, allowed] = node.arguments;
-  if (!key || !ts.isStringLiteral(key) || !allowed || !ts.isCallExpression(value)) return undefined;
-  return { key: key.text, expr: allowed };
-}
-
-function evaluate(expr: ts.Expression, resolve: (name: string) => unknown): unknown {
-  if (ts.isStringLiteral(expr)) return expr.text;
-  if (ts.isIdentifier(expr)) return resolve(expr.text);
-  if (ts.isArrayLiteralExpression(expr)) {
-    return expr.elements.flatMap((el) =>
-      ts.isSpreadElement(el) ? (evaluate(el.expression, resolve) as unknown[]) : [evaluate(el, resolve)],
-    );
-  }
-  if (
-    ts.isCallExpression(expr) &&
-    expr.expression.getText() === "Object.keys" &&
-    expr.arguments.length === 1
-  ) {
-    return Object.keys(evaluate(expr.arguments[0], resolve) as object);
-  }
-  throw new Error(`program/config.ts: cannot evaluate ${expr.getText()}`);
 }

@@ -2,10 +2,9 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createRequire } from "module";
-import { configKeys, secretKeys } from "../../program/config";
+import { configSubKeys } from "../../program/config";
 import { Page, RefKind, RepoFacts, checkPage, formatFinding, refKinds } from "./docs-check";
-import { configKeysFromSource, readPages, repoFacts } from "./docs-repo";
+import { readPages, repoFacts } from "./docs-repo";
 import { repoRoot } from "./fixtures";
 
 /**
@@ -14,15 +13,8 @@ import { repoRoot } from "./fixtures";
  * on the functions of docs-check.ts; a failure lists every stale reference as page:line.
  */
 
-const loadFromHere = createRequire(__filename) as (module: string) => Record<string, unknown>;
-
-function programConfigKeys(): RepoFacts["configKeys"] {
-  const source = fs.readFileSync(path.join(repoRoot, "program/config.ts"), "utf8");
-  return configKeysFromSource(source, [...configKeys, ...secretKeys], loadFromHere);
-}
-
 describe("docs: every script, config key and repository path a page names exists", () => {
-  const keys = programConfigKeys();
+  const keys: RepoFacts["configKeys"] = configSubKeys();
   const pages = readPages(repoRoot);
   const results = pages.map((p) => checkPage(p, repoFacts(repoRoot, keys)));
   const findings = (kind: RefKind) =>

@@ -1,8 +1,19 @@
-import { ImageResolver, IngressTls, Probes, ResourceSpec, WorkloadArgs, sizingProfile } from "@keel/core";
+import {
+  ImageResolver,
+  IngressTls,
+  Probes,
+  ResourceSpec,
+  Site,
+  SiteArgs,
+  WorkloadArgs,
+  resolveSite,
+  sizingProfile,
+} from "@keel/core";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { rawFromAllConfig } from "../../program/config";
+import { StackConfig, parseStackConfig, rawFromAllConfig } from "../../program/config";
+import { planStack } from "../../program/deploy";
 
 export const resources: ResourceSpec = {
   requests: { cpu: "100m", memory: "128Mi" },
@@ -56,6 +67,14 @@ export function stackConfig(stack: "dev" | "prod"): Record<string, unknown> {
  * What every platform component takes, for a small test site: example.org, small sizing, the default image
  * catalog, the "fast" storage class, nginx ingress with ACME certificates. Fresh objects on every call.
  */
+/** The site every platform test plans from: example.org, small, the pinned catalogue, fast/bulk classes. */
+export function testSite(overrides: Partial<SiteArgs> = {}): Site {
+  return resolveSite({ domain: "example.org", ...overrides });
+}
+
+/** The ingress certificates platform tests build with. */
+export const testTls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
+
 export function platformSite() {
   const ingressTls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
   return {
@@ -66,4 +85,13 @@ export function platformSite() {
     ingressClass: "nginx",
     ingressTls,
   };
+}
+
+/** Parses raw stack config and plans every enabled platform, as `deploy` does before registering anything. */
+export function planConfig(raw: Record<string, unknown>): {
+  cfg: StackConfig;
+  plans: ReturnType<typeof planStack>;
+} {
+  const cfg = parseStackConfig(raw);
+  return { cfg, plans: planStack(cfg) };
 }

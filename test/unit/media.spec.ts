@@ -1,17 +1,9 @@
-import { Media, MediaArgs, mediaDemand, validateMediaArgs } from "@keel/media";
+import { Media, MediaArgs, planMedia, validateMediaArgs } from "@keel/media";
 import { expect } from "chai";
-import { platformSite } from "./fixtures";
+import { testSite, testTls } from "./fixtures";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
 
 const apps = ["jellyfin", "prowlarr", "sonarr", "radarr", "lidarr", "qbittorrent", "seerr"];
-
-function mediaArgs(overrides: Partial<MediaArgs> = {}): MediaArgs {
-  return {
-    ...platformSite(),
-    bulkStorageClass: "bulk",
-    ...overrides,
-  };
-}
 
 const pod = (res: Recorded[], app: string) =>
   get(res, "Deployment", `media-${app}`).inputs.spec.template.spec;
@@ -21,7 +13,7 @@ describe("the media stack", () => {
   let res: Recorded[];
   before(async () => {
     await installMocks();
-    new Media("media", mediaArgs());
+    new Media("media", { plan: planMedia(testSite()), tls: testTls });
     res = await settle();
   });
 
@@ -122,8 +114,9 @@ describe("the media stack", () => {
   });
 
   it("refuses a torrent port outside the node-port range, naming the field", () => {
-    const problems = validateMediaArgs(mediaArgs({ app: { torrentPort: 6881 } }));
-    expect(problems.map((p) => p.field)).to.deep.equal(["app.torrentPort"]);
-    expect(mediaDemand(mediaArgs()).map((d) => d.name)).to.have.length(7);
+    const args: MediaArgs = { app: { torrentPort: 6881 } };
+    expect(validateMediaArgs(args).map((p) => p.field)).to.deep.equal(["app.torrentPort"]);
+    expect(() => planMedia(testSite(), args)).to.throw(/app\.torrentPort/);
+    expect(planMedia(testSite()).demand.map((d) => d.name)).to.have.length(7);
   });
 });

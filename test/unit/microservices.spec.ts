@@ -3,10 +3,11 @@ import {
   Microservices,
   MicroservicesArgs,
   renderClickhouseConfig,
+  resolveMicroservicesSettings,
   validateMicroservicesArgs,
 } from "@keel/microservices";
 import { expect } from "chai";
-import { platformSite } from "./fixtures";
+import { planConfig, platformSite } from "./fixtures";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
 
 function args(overrides: Partial<MicroservicesArgs> = {}): MicroservicesArgs {
@@ -163,15 +164,15 @@ describe("stack config for the new platforms", () => {
       webrtc: { coturn: false },
     });
     expect(cfg.webrtc.coturn).to.equal(false);
-    expect(cfg.microservices.streamMaxLength).to.equal(100000);
+    expect(resolveMicroservicesSettings(cfg.microservices).streamMaxLength).to.equal(100000);
     expect(() => parseStackConfig({ domain: "example.org", webrtc: { stun: true } })).to.throw(
       /keel:webrtc\.stun: is not a known key/,
     );
-    expect(() => parseStackConfig({ domain: "example.org", microservices: { browserShmGi: 0 } })).to.throw(
-      /keel:microservices\.browserShmGi/,
-    );
-    expect(() => parseStackConfig({ domain: "example.org", media: { timezone: "not a zone" } })).to.throw(
-      /keel:media\.timezone/,
-    );
+    expect(() =>
+      planConfig({ domain: "example.org", platforms: ["microservices"], microservices: { browserShmGi: 0 } }),
+    ).to.throw(/keel:microservices\.browserShmGi/);
+    expect(() =>
+      planConfig({ domain: "example.org", platforms: ["media"], media: { timezone: "not a zone" } }),
+    ).to.throw(/keel:media\.timezone/);
   });
 });

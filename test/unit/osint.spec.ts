@@ -9,8 +9,7 @@ import {
   validateOsintArgs,
 } from "@keel/osint";
 import { expect } from "chai";
-import { parseStackConfig } from "../../program/config";
-import { platformSite } from "./fixtures";
+import { planConfig, platformSite } from "./fixtures";
 import { Recorded, get, installMocks, ofType, podSpecs, settle } from "./harness";
 
 function osintArgs(overrides: Partial<OsintArgs> = {}): OsintArgs {
@@ -110,9 +109,9 @@ describe("the OSINT platform", () => {
     expect(c.image).to.match(/versity\/versitygw:v\d/);
     expect(envOf(c).ROOT_SECRET_KEY).to.have.nested.property("secretKeyRef.key", "secret-key");
     expect(envOf(container(other, "Deployment", "osint-collector")).S3_ENDPOINT).to.match(/:7070$/);
-    expect(() => parseStackConfig({ domain: "example.org", osint: { objectStore: "minio" } })).to.throw(
-      /keel:osint\.objectStore: must be one of rustfs, versitygw/,
-    );
+    expect(() =>
+      planConfig({ domain: "example.org", platforms: ["osint"], osint: { objectStore: "minio" } }),
+    ).to.throw(/keel:osint\.objectStore: must be one of rustfs, versitygw/);
   });
 
   it("autoscales the collector and enricher with PDBs (1–3 small, 2–10 from medium)", async () => {

@@ -143,3 +143,14 @@ export {
   type WorkloadArgs,
   type WorkloadPort,
 } from "./workload";
+export {
+  checkPlans,
+  type PlatformPlan,
+  planAs,
+  resolveSite,
+  type ScrapeTarget,
+  type Site,
+  type SiteArgs,
+  siteDefaults,
+  validateSiteArgs,
+} from "./site";

@@ -1,5 +1,13 @@
 export { mediaApps, type MediaAppSpec } from "./apps";
-export { Media, type MediaArgs, mediaDemand, mediaStorageGi, mediaUid, validateMediaArgs } from "./media";
+export {
+  Media,
+  type MediaArgs,
+  type MediaBuildArgs,
+  type MediaPlan,
+  mediaUid,
+  planMedia,
+  validateMediaArgs,
+} from "./media";
 export {
   appSettingDefaults,
   type MediaAppSettings,

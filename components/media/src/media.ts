@@ -1,86 +1,88 @@
 import {
-  Demand,
-  ImageResolver,
   IngressTls,
   Namespace,
   NodePortServices,
-  SizingProfile,
+  PlatformPlan,
+  Site,
   ValidationError,
   WebIngress,
   Workload,
   namespaceBudget,
-  throwIfInvalid,
   sharedClaim,
+  throwIfInvalid,
 } from "@keel/core";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MediaAppSpec, mediaApps } from "./apps";
-import { MediaAppSettings, resolveMediaSettings } from "./settings";
+import { MediaAppSettings, ResolvedMediaSettings, resolveMediaSettings } from "./settings";
 import { MediaApp, baseSizes, configGi, mediaSize } from "./sizes";
 
 export interface MediaArgs {
   /** @default "media" */
   namespace?: string;
-  /** Base domain; each app gets `<app>.<domain>` (Seerr: `requests.<domain>`, qBittorrent: `torrent.<domain>`). */
-  domain: string;
-  sizing: SizingProfile;
-  images: ImageResolver;
-  /** Block storage for the apps' config (SQLite must not sit on network file systems). */
-  fastStorageClass: string;
-  /** Bulk storage for the shared library; it must support ReadWriteMany. */
-  bulkStorageClass: string;
-  ingressClass: string;
-  ingressTls: IngressTls;
-  /** @default "ingress-nginx" */
-  ingressControllerNamespace?: string;
-  /** @default false */
-  ingressSkipAwait?: boolean;
-  /** Protect the library and config volumes from `pulumi destroy`. @default false */
-  protectData?: boolean;
   /** @default see MediaAppSettings */
   app?: MediaAppSettings;
 }
 
-const hostRe = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-
 /** The apps' uid/gid: they share the library, so they share a group that owns it. */
 export const mediaUid = 1000;
 
+/** What the media stack will make; `planMedia` computes it and `Media` builds it. */
+export interface MediaPlan extends PlatformPlan {
+  readonly namespace: string;
+  readonly settings: ResolvedMediaSettings;
+  /** Size of the shared library in Gi. */
+  readonly libraryGi: number;
+  readonly apps: readonly MediaAppSpec[];
+  /** Gi of persistent storage the stack claims: the library and every app's config. */
+  readonly storageGi: number;
+}
+
 export function validateMediaArgs(args: MediaArgs): ValidationError[] {
-  const problems: ValidationError[] = [];
-  if (!hostRe.test(args.domain))
-    problems.push(new ValidationError("domain", `"${args.domain}" is not a DNS domain`));
-  for (const field of ["fastStorageClass", "bulkStorageClass"] as const) {
-    if (!args[field]?.trim()) problems.push(new ValidationError(field, "must name a storage class"));
-  }
   try {
     resolveMediaSettings(args.app);
+    return [];
   } catch (e) {
-    problems.push(e as ValidationError);
+    return [e as ValidationError];
   }
-  return problems;
 }
 
-export function mediaDemand(args: MediaArgs): Demand[] {
-  return (Object.keys(baseSizes) as MediaApp[]).map((app) => ({
-    name: `media/${app}`,
-    replicas: 1,
-    resources: mediaSize(args.sizing, app),
-  }));
+function configSize(site: Site, app: MediaApp): number {
+  return Math.ceil(configGi[app] * site.sizing.storageScale);
 }
 
-function libraryGi(args: MediaArgs): number {
-  return resolveMediaSettings(args.app).libraryGi ?? 100 * args.sizing.storageScale;
+/** Resolves the media stack's settings once and computes everything the cluster must hold for it. */
+export function planMedia(site: Site, args: MediaArgs = {}): MediaPlan {
+  throwIfInvalid(validateMediaArgs(args));
+  const settings = resolveMediaSettings(args.app);
+  const namespace = args.namespace ?? "media";
+  const libraryGi = settings.libraryGi ?? 100 * site.sizing.storageScale;
+  const configTotal = (Object.keys(configGi) as MediaApp[]).reduce((s, app) => s + configSize(site, app), 0);
+  return {
+    site,
+    namespace,
+    settings,
+    libraryGi,
+    apps: mediaApps(settings.timezone, site.domain, settings.torrentPort),
+    storageGi: libraryGi + configTotal,
+    namespaces: [namespace],
+    demand: (Object.keys(baseSizes) as MediaApp[]).map((app) => ({
+      name: `media/${app}`,
+      replicas: 1,
+      resources: mediaSize(site.sizing, app),
+    })),
+    nodePorts: [
+      { port: settings.torrentPort, protocol: "TCP" },
+      { port: settings.torrentPort, protocol: "UDP" },
+    ],
+    scrapeTargets: [],
+  };
 }
 
-function configSize(args: MediaArgs, app: MediaApp): number {
-  return Math.ceil(configGi[app] * args.sizing.storageScale);
-}
-
-/** Gi of persistent storage the stack claims: the library and every app's config. */
-export function mediaStorageGi(args: MediaArgs): number {
-  return (
-    libraryGi(args) + (Object.keys(configGi) as MediaApp[]).reduce((s, app) => s + configSize(args, app), 0)
-  );
+/** What `Media` builds from: its plan and the site's ingress certificates. */
+export interface MediaBuildArgs {
+  plan: MediaPlan;
+  tls: IngressTls;
 }
 
 /**
@@ -93,94 +95,43 @@ export class Media extends pulumi.ComponentResource {
   /** https URL of every app's ingress, by app. */
   readonly urls: Record<MediaApp, string>;
 
-  constructor(name: string, args: MediaArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: MediaBuildArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keel:media:Media", name, {}, opts);
-    throwIfInvalid(validateMediaArgs(args));
-    const settings = resolveMediaSettings(args.app);
-    const partOf = "media";
+    const { plan } = args;
     const child = { parent: this };
-    const ingressNs = args.ingressControllerNamespace ?? "ingress-nginx";
-
     const ns = new Namespace(
       `${name}-ns`,
-      {
-        namespaceName: args.namespace ?? "media",
-        budget: namespaceBudget(mediaDemand(args), mediaStorageGi(args)),
-      },
+      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.demand], plan.storageGi) },
       child,
     );
-    const namespace = ns.name;
-    this.namespace = namespace;
-
+    this.namespace = ns.name;
     const library = sharedClaim(
       `${name}-library`,
       {
-        namespace,
+        namespace: this.namespace,
         partOf,
         claimName: "media-library",
-        storageClass: args.bulkStorageClass,
-        size: `${libraryGi(args)}Gi`,
-        protect: args.protectData,
+        storageClass: plan.site.storageClasses.bulk,
+        size: `${plan.libraryGi}Gi`,
+        protect: plan.site.protectData,
       },
       child,
     );
-
-    const apps = mediaApps(settings.timezone, args.domain, settings.torrentPort);
-    const byApp = Object.fromEntries(apps.map((a) => [a.app, a])) as Record<MediaApp, MediaAppSpec>;
     this.urls = {} as Record<MediaApp, string>;
-    for (const spec of apps) {
-      const workload = new Workload(
-        `${name}-${spec.app}`,
-        {
-          namespace,
-          appName: spec.app,
-          partOf,
-          image: args.images.image(spec.image),
-          resources: mediaSize(args.sizing, spec.app),
-          bootSeconds: spec.bootSeconds,
-          probes: spec.probes,
-          ports: [{ name: "http", port: spec.port }],
-          env: spec.env,
-          runAsUser: mediaUid,
-          persistentVolumes: [
-            {
-              name: "config",
-              mountPath: spec.configPath,
-              size: `${configSize(args, spec.app)}Gi`,
-              storageClass: args.fastStorageClass,
-            },
-          ],
-          sharedVolumes: spec.library
-            ? [
-                {
-                  name: "library",
-                  mountPath: "/data",
-                  claimName: library.metadata.name,
-                  readOnly: spec.library === "read-only",
-                },
-              ]
-            : [],
-          terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
-          allowFrom: [
-            { namespace: ingressNs },
-            ...spec.calledBy.map((a) => ({ app: a, ports: [spec.port] })),
-          ],
-          egressTo: [...spec.calls.map((a) => ({ app: a, ports: [byApp[a].port] })), ...spec.internet],
-        },
-        { parent: this, protect: args.protectData ?? false },
-      );
-      const host = `${spec.host}.${args.domain}`;
+    for (const spec of plan.apps) {
+      const workload = mediaApp(`${name}-${spec.app}`, plan, spec, this.namespace, library, this);
+      const host = `${spec.host}.${plan.site.domain}`;
       new WebIngress(
         `${name}-${spec.app}-ingress`,
         {
-          namespace,
+          namespace: this.namespace,
           partOf,
           host,
           serviceName: workload.serviceName,
           servicePort: spec.port,
-          ingressClass: args.ingressClass,
-          tls: args.ingressTls,
-          skipAwait: args.ingressSkipAwait,
+          ingressClass: plan.site.ingress.className,
+          tls: args.tls,
+          skipAwait: plan.site.ingress.skipAwait,
           // Uploads (torrent files, posters, backups) exceed the controller's 1 MiB default.
           annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "64m" },
         },
@@ -188,23 +139,75 @@ export class Media extends pulumi.ComponentResource {
       );
       this.urls[spec.app] = `https://${host}`;
     }
-
     new NodePortServices(
       `${name}-bittorrent`,
       {
-        namespace,
+        namespace: this.namespace,
         partOf,
         app: "qbittorrent",
         ports: [
-          { name: "bt-tcp", protocol: "TCP", start: settings.torrentPort },
-          { name: "bt-udp", protocol: "UDP", start: settings.torrentPort },
+          { name: "bt-tcp", protocol: "TCP", start: plan.settings.torrentPort },
+          { name: "bt-udp", protocol: "UDP", start: plan.settings.torrentPort },
         ],
         reason:
           "BitTorrent peers connect to the port qBittorrent announces; it is exposed on every node as-is (port = nodePort)",
       },
       child,
     );
-
     this.registerOutputs({ namespace: this.namespace, urls: this.urls });
   }
+}
+
+const partOf = "media";
+
+/** One app: its config volume on block storage, the library when it needs it, and its network peers. */
+function mediaApp(
+  name: string,
+  plan: MediaPlan,
+  spec: MediaAppSpec,
+  namespace: pulumi.Output<string>,
+  library: k8s.core.v1.PersistentVolumeClaim,
+  parent: pulumi.Resource,
+): Workload {
+  const port = (app: MediaApp) => plan.apps.find((a) => a.app === app)!.port;
+  return new Workload(
+    name,
+    {
+      namespace,
+      appName: spec.app,
+      partOf,
+      image: plan.site.images.image(spec.image),
+      resources: mediaSize(plan.site.sizing, spec.app),
+      bootSeconds: spec.bootSeconds,
+      probes: spec.probes,
+      ports: [{ name: "http", port: spec.port }],
+      env: spec.env,
+      runAsUser: mediaUid,
+      persistentVolumes: [
+        {
+          name: "config",
+          mountPath: spec.configPath,
+          size: `${configSize(plan.site, spec.app)}Gi`,
+          storageClass: plan.site.storageClasses.fast,
+        },
+      ],
+      sharedVolumes: spec.library
+        ? [
+            {
+              name: "library",
+              mountPath: "/data",
+              claimName: library.metadata.name,
+              readOnly: spec.library === "read-only",
+            },
+          ]
+        : [],
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+      allowFrom: [
+        { namespace: plan.site.ingress.controllerNamespace },
+        ...spec.calledBy.map((a) => ({ app: a, ports: [spec.port] })),
+      ],
+      egressTo: [...spec.calls.map((a) => ({ app: a, ports: [port(a)] })), ...spec.internet],
+    },
+    { parent, protect: plan.site.protectData },
+  );
 }
