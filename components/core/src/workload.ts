@@ -1,12 +1,11 @@
-import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { annotations as keys, appLabels, exemptionKey, selectorLabels } from "./conventions";
 import { ValidationError, throwIfInvalid } from "./errors";
-import { NetworkPeer, toPolicyPeer, toPolicyPorts } from "./network";
-import { Probes, toK8sProbe, validateProbes } from "./probes";
+import { NetworkPeer } from "./network";
+import { Probes, validateProbes } from "./probes";
 import { parseMemory } from "./quantity";
-import { ResourceSpec, toK8sResources, validateResources } from "./resources";
+import { ResourceSpec, validateResources } from "./resources";
 import { secretReason } from "./secret-detection";
 import {
   ConfigFiles,
@@ -16,6 +15,8 @@ import {
   SecretKeyRef,
   SharedVolume,
 } from "./volumes";
+import { workloadAutoscaler, workloadDisruptionBudget, workloadNetworkPolicy } from "./workload-guards";
+import { podTemplate } from "./workload-pod";
 
 /** A port the container listens on. */
 export interface WorkloadPort {
@@ -264,13 +265,7 @@ export class Workload extends pulumi.ComponentResource {
     const labels = appLabels(app, args.partOf);
     const selector = selectorLabels(app, args.partOf);
     const replicas = args.autoscaling ? args.autoscaling.minReplicas : (args.replicas ?? 1);
-    // An autoscaled workload leaves spec.replicas to its HPA: a declared count would be re-applied on every
-    // update of the workload (server-side apply, forced), scaling it back to minReplicas mid-rollout.
-    const declared = args.autoscaling ? {} : { replicas };
-    const uid = args.runAsUser ?? 65532;
-    const gid = args.runAsGroup ?? uid;
-    const ports = args.ports ?? [];
-    const exposed = ports.filter((p) => p.expose ?? true);
+    const exposed = (args.ports ?? []).filter((p) => p.expose ?? true);
     const meta = (suffix = "") => ({ name: `${app}${suffix}`, namespace: args.namespace, labels });
     const child = { parent: this };
 
@@ -279,36 +274,12 @@ export class Workload extends pulumi.ComponentResource {
       { metadata: meta(), automountServiceAccountToken: false },
       child,
     );
-
-    const workloadAnnotations: Record<string, string> = {
-      ...(args.critical ? { [keys.critical]: "true" } : {}),
-      ...(args.autoscaling ? { [keys.scalable]: "true" } : {}),
-      ...(args.bootSeconds ? { [keys.bootSeconds]: String(args.bootSeconds) } : {}),
-      ...(args.capabilities ? { [exemptionKey("capabilities")]: args.capabilities.reason } : {}),
-      ...(args.hostNetwork ? { [exemptionKey("host-namespaces")]: args.hostNetwork.reason } : {}),
-      ...args.annotations,
-    };
-
-    const persistent = args.persistentVolumes ?? [];
     const claims =
       kind === "Deployment"
-        ? persistent.map(
-            (v) =>
-              new k8s.core.v1.PersistentVolumeClaim(
-                `${name}-${v.name}`,
-                {
-                  metadata: meta(`-${v.name}`),
-                  spec: {
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: v.storageClass,
-                    resources: { requests: { storage: v.size } },
-                  },
-                },
-                { ...child, retainOnDelete: true },
-              ),
+        ? (args.persistentVolumes ?? []).map((v) =>
+            deploymentClaim(`${name}-${v.name}`, v, meta(`-${v.name}`), this),
           )
         : [];
-
     // Rendered config files get a ConfigMap of their own; named ConfigMaps are mounted as they are.
     const configMapNames = (args.configFiles ?? []).map((v) =>
       "files" in v
@@ -319,262 +290,152 @@ export class Workload extends pulumi.ComponentResource {
           ).metadata.name
         : v.configMapName,
     );
-    const scratch: ScratchVolume[] = [{ name: "tmp", mountPath: "/tmp" }, ...(args.scratchVolumes ?? [])];
-    const volumes: k8s.types.input.core.v1.Volume[] = [
-      ...scratch.map((v) => ({
-        name: v.name,
-        emptyDir: { sizeLimit: v.sizeLimit ?? "64Mi", ...(v.medium ? { medium: v.medium } : {}) },
-      })),
-      ...(args.configFiles ?? []).map((v, i) => ({ name: v.name, configMap: { name: configMapNames[i] } })),
-      ...(args.secretFiles ?? []).map((v) => ({ name: v.name, secret: { secretName: v.secretName } })),
-      ...(args.sharedVolumes ?? []).map((v) => ({
-        name: v.name,
-        persistentVolumeClaim: { claimName: v.claimName },
-      })),
-      ...claims.map((c, i) => ({
-        name: persistent[i].name,
-        persistentVolumeClaim: { claimName: c.metadata.name },
-      })),
-    ];
-    const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
-      ...scratch.map((v) => ({ name: v.name, mountPath: v.mountPath })),
-      ...(args.configFiles ?? []).map((v) => ({
-        name: v.name,
-        mountPath: v.mountPath,
-        readOnly: true,
-        ...(v.subPath ? { subPath: v.subPath } : {}),
-      })),
-      ...(args.secretFiles ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
-      ...[...persistent, ...(args.sharedVolumes ?? [])].map((v) => ({
-        name: v.name,
-        mountPath: v.mountPath,
-        readOnly: v.readOnly ?? false,
-        ...(v.subPath ? { subPath: v.subPath } : {}),
-      })),
-    ];
-
-    const env: k8s.types.input.core.v1.EnvVar[] = [
-      ...Object.entries(args.env ?? {}).map(([n, value]) => ({ name: n, value })),
-      ...Object.entries(args.secretEnv ?? {}).map(([n, ref]) => ({
-        name: n,
-        valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
-      })),
-      ...Object.entries(args.fieldEnv ?? {}).map(([n, fieldPath]) => ({
-        name: n,
-        valueFrom: { fieldRef: { fieldPath } },
-      })),
-    ];
-
-    const gpus = args.gpus ?? 0;
-    const resources = gpus > 0 ? { ...args.resources, extended: { "nvidia.com/gpu": gpus } } : args.resources;
-    const container: k8s.types.input.core.v1.Container = {
-      name: app,
-      image: args.image,
-      imagePullPolicy: "IfNotPresent",
-      ...(args.command ? { command: args.command } : {}),
-      ...(args.args ? { args: args.args } : {}),
-      ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? "TCP" })),
-      env,
-      resources: toK8sResources(resources),
-      startupProbe: toK8sProbe(args.probes.startup),
-      readinessProbe: toK8sProbe(args.probes.readiness),
-      livenessProbe: toK8sProbe(args.probes.liveness),
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: gid,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        capabilities: { drop: ["ALL"], ...(args.capabilities ? { add: args.capabilities.add } : {}) },
-        seccompProfile: { type: "RuntimeDefault" },
-      },
-      volumeMounts,
-    };
-
-    const podSpec: k8s.types.input.core.v1.PodSpec = {
+    const template = podTemplate(app, args, labels, selector, {
       serviceAccountName: serviceAccount.metadata.name,
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 30,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: gid,
-        fsGroup: args.fsGroup ?? gid,
-        fsGroupChangePolicy: "OnRootMismatch",
-        seccompProfile: { type: "RuntimeDefault" },
-      },
-      containers: [container],
-      volumes,
-      ...(args.hostNetwork ? { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" } : {}),
-      ...(args.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
-      ...(args.oneReplicaPerNode
-        ? {
-            affinity: {
-              podAntiAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: [
-                  { labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" },
-                ],
-              },
-            },
-          }
-        : {}),
-      ...(gpus > 0
-        ? {
-            nodeSelector: { "nvidia.com/gpu.present": "true" },
-            tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-          }
-        : {}),
-    };
-    const template = {
-      metadata: { labels, annotations: { ...renderedConfigHash(args.configFiles), ...args.podAnnotations } },
-      spec: podSpec,
-    };
+      configMapNames,
+      claimNames: claims.map((c) => c.metadata.name),
+    });
 
-    const service = new k8s.core.v1.Service(
-      `${name}-svc`,
-      {
-        metadata: meta(),
-        spec: {
-          ...(kind === "StatefulSet"
-            ? { clusterIP: "None", publishNotReadyAddresses: args.publishNotReadyAddresses ?? false }
-            : { type: "ClusterIP" }),
-          selector,
-          ports: exposed.map((p) => ({
-            name: p.name,
-            port: p.port,
-            targetPort: p.name,
-            protocol: p.protocol ?? "TCP",
-          })),
-        },
-      },
-      child,
-    );
+    const service = workloadService(`${name}-svc`, kind, args, meta(), selector, exposed, this);
     this.serviceName = service.metadata.name;
-
-    const workloadMeta = { ...meta(), annotations: workloadAnnotations };
-    const workload =
-      kind === "StatefulSet"
-        ? new k8s.apps.v1.StatefulSet(
-            `${name}`,
-            {
-              metadata: workloadMeta,
-              spec: {
-                serviceName: service.metadata.name,
-                ...declared,
-                selector: { matchLabels: selector },
-                podManagementPolicy: "OrderedReady",
-                persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                template,
-                volumeClaimTemplates: persistent.map((v) => ({
-                  metadata: { name: v.name, labels },
-                  spec: {
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: v.storageClass,
-                    resources: { requests: { storage: v.size } },
-                  },
-                })),
-              },
-            },
-            child,
-          )
-        : new k8s.apps.v1.Deployment(
-            `${name}`,
-            {
-              metadata: workloadMeta,
-              spec: {
-                ...declared,
-                selector: { matchLabels: selector },
-                strategy: { type: persistent.length > 0 ? "Recreate" : (args.strategy ?? "RollingUpdate") },
-                template,
-              },
-            },
-            child,
-          );
-
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-netpol`,
+    const controller = workloadController(
+      name,
+      kind,
+      args,
+      { ...meta(), annotations: workloadAnnotations(args) },
       {
-        metadata: meta(),
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ["Ingress", "Egress"],
-          ingress: (args.allowFrom ?? [])
-            .map((peer) => ({
-              from: [toPolicyPeer(peer)],
-              ports: exposed
-                .filter((p) => !peer.ports || peer.ports.includes(p.port))
-                .map((p) => ({ port: p.port, protocol: p.protocol ?? "TCP" })),
-            }))
-            // An empty port list would mean "every port": a peer with no exposed port gets no rule.
-            .filter((rule) => rule.ports.length > 0),
-          egress: (args.egressTo ?? []).map((peer) => ({
-            to: [toPolicyPeer(peer)],
-            ...(peer.ports ? { ports: toPolicyPorts(peer.ports) } : {}),
-          })),
-        },
+        selector,
+        labels,
+        template,
+        serviceName: service.metadata.name,
+        parent: this,
       },
-      child,
     );
-
-    if (replicas > 1 || args.critical || args.autoscaling) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        {
-          metadata: meta(),
-          spec: {
-            selector: { matchLabels: selector },
-            ...(replicas > 1 || args.autoscaling ? { maxUnavailable: 1 } : { minAvailable: 1 }),
-            unhealthyPodEvictionPolicy: "AlwaysAllow",
-          },
-        },
-        child,
-      );
-    }
-
-    if (args.autoscaling) {
-      const a = args.autoscaling;
-      const metric = (resource: string, utilization: number) => ({
-        type: "Resource",
-        resource: { name: resource, target: { type: "Utilization", averageUtilization: utilization } },
-      });
-      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-        `${name}-hpa`,
-        {
-          metadata: meta(),
-          spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind, name: workload.metadata.name },
-            minReplicas: a.minReplicas,
-            maxReplicas: a.maxReplicas,
-            metrics: [
-              metric("cpu", a.cpuUtilization ?? 70),
-              ...(a.memoryUtilization ? [metric("memory", a.memoryUtilization)] : []),
-            ],
-          },
-        },
-        child,
-      );
-    }
+    workloadNetworkPolicy(name, args, meta(), selector, exposed, child);
+    workloadDisruptionBudget(name, args, replicas, meta(), selector, child);
+    workloadAutoscaler(name, args, { kind, name: controller.metadata.name }, meta(), child);
 
     this.registerOutputs({ serviceName: this.serviceName });
   }
 }
 
-/**
- * A short hash over every rendered config file, as a pod annotation: a config change rolls the pods, an
- * unchanged config leaves them alone (the files are rendered deterministically).
- */
-function renderedConfigHash(configFiles: ConfigFiles[] | undefined): Record<string, string> {
-  const texts = (configFiles ?? []).flatMap((v) =>
-    "files" in v
-      ? Object.keys(v.files)
-          .sort()
-          .map((k) => v.files[k])
-      : [],
+type Meta = { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> };
+
+/** The policy pack's hints (critical, scalable, boot time) and the exemptions the arguments declare. */
+function workloadAnnotations(args: WorkloadArgs): Record<string, string> {
+  return {
+    ...(args.critical ? { [keys.critical]: "true" } : {}),
+    ...(args.autoscaling ? { [keys.scalable]: "true" } : {}),
+    ...(args.bootSeconds ? { [keys.bootSeconds]: String(args.bootSeconds) } : {}),
+    ...(args.capabilities ? { [exemptionKey("capabilities")]: args.capabilities.reason } : {}),
+    ...(args.hostNetwork ? { [exemptionKey("host-namespaces")]: args.hostNetwork.reason } : {}),
+    ...args.annotations,
+  };
+}
+
+function claimSpec(v: PersistentVolume) {
+  return {
+    accessModes: ["ReadWriteOnce"],
+    storageClassName: v.storageClass,
+    resources: { requests: { storage: v.size } },
+  };
+}
+
+/** A Deployment's volume: a claim of its own, kept when the workload is deleted. */
+function deploymentClaim(
+  name: string,
+  v: PersistentVolume,
+  metadata: Meta,
+  parent: pulumi.Resource,
+): k8s.core.v1.PersistentVolumeClaim {
+  return new k8s.core.v1.PersistentVolumeClaim(
+    name,
+    { metadata, spec: claimSpec(v) },
+    { parent, retainOnDelete: true },
   );
-  if (texts.length === 0) return {};
-  const hash = createHash("sha256");
-  for (const t of texts) hash.update(t);
-  return { [keys.configHash]: hash.digest("hex").slice(0, 16) };
+}
+
+/** ClusterIP for a Deployment, headless for a StatefulSet; the exposed ports by name. */
+function workloadService(
+  name: string,
+  kind: "Deployment" | "StatefulSet",
+  args: WorkloadArgs,
+  metadata: Meta,
+  selector: Record<string, string>,
+  exposed: WorkloadPort[],
+  parent: pulumi.Resource,
+): k8s.core.v1.Service {
+  return new k8s.core.v1.Service(
+    name,
+    {
+      metadata,
+      spec: {
+        ...(kind === "StatefulSet"
+          ? { clusterIP: "None", publishNotReadyAddresses: args.publishNotReadyAddresses ?? false }
+          : { type: "ClusterIP" }),
+        selector,
+        ports: exposed.map((p) => ({
+          name: p.name,
+          port: p.port,
+          targetPort: p.name,
+          protocol: p.protocol ?? "TCP",
+        })),
+      },
+    },
+    { parent },
+  );
+}
+
+/** The Deployment or StatefulSet itself. */
+function workloadController(
+  name: string,
+  kind: "Deployment" | "StatefulSet",
+  args: WorkloadArgs,
+  metadata: Meta & { annotations: Record<string, string> },
+  p: {
+    selector: Record<string, string>;
+    labels: Record<string, string>;
+    template: k8s.types.input.core.v1.PodTemplateSpec;
+    serviceName: pulumi.Input<string>;
+    parent: pulumi.Resource;
+  },
+): k8s.apps.v1.StatefulSet | k8s.apps.v1.Deployment {
+  // An autoscaled workload leaves spec.replicas to its HPA: a declared count would be re-applied on every
+  // update of the workload (server-side apply, forced), scaling it back to minReplicas mid-rollout.
+  const declared = args.autoscaling ? {} : { replicas: args.replicas ?? 1 };
+  const persistent = args.persistentVolumes ?? [];
+  if (kind === "StatefulSet") {
+    return new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata,
+        spec: {
+          serviceName: p.serviceName,
+          ...declared,
+          selector: { matchLabels: p.selector },
+          podManagementPolicy: "OrderedReady",
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+          template: p.template,
+          volumeClaimTemplates: persistent.map((v) => ({
+            metadata: { name: v.name, labels: p.labels },
+            spec: claimSpec(v),
+          })),
+        },
+      },
+      { parent: p.parent },
+    );
+  }
+  return new k8s.apps.v1.Deployment(
+    name,
+    {
+      metadata,
+      spec: {
+        ...declared,
+        selector: { matchLabels: p.selector },
+        strategy: { type: persistent.length > 0 ? "Recreate" : (args.strategy ?? "RollingUpdate") },
+        template: p.template,
+      },
+    },
+    { parent: p.parent },
+  );
 }
