@@ -10,6 +10,7 @@ import { shareDeserialization } from "./pack/shared-analysis";
 shareDeserialization();
 
 new PolicyPack("keel", {
-    description: "keel platform policies: the defects found by the platform audits (F1-F23) plus Kubernetes hardening.",
-    policies: buildPolicies(),
+  description:
+    "keel platform policies: the defects found by the platform audits (F1-F23) plus Kubernetes hardening.",
+  policies: buildPolicies(),
 });

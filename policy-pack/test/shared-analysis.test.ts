@@ -6,117 +6,142 @@ import { SharedStack, shareDeserialization } from "../src/pack/shared-analysis";
 import { find, hardened } from "./helpers";
 
 // @pulumi/policy internals the engine path goes through (pinned at 1.21.0 in package.json).
-/* eslint-disable @typescript-eslint/no-var-requires */
+
 const server = require("@pulumi/policy/server") as {
-    makeAnalyzeStackRpcFun(name: string, version: string, level: string, policies: StackValidationPolicy[]): (call: unknown, cb: (err: unknown, resp: Message) => void) => void;
+  makeAnalyzeStackRpcFun(
+    name: string,
+    version: string,
+    level: string,
+    policies: StackValidationPolicy[],
+  ): (call: unknown, cb: (err: unknown, resp: Message) => void) => void;
 };
-const deserialize = require("@pulumi/policy/deserialize") as { deserializeProperties: (s: unknown, proxySecrets: boolean) => unknown };
+const deserialize = require("@pulumi/policy/deserialize") as {
+  deserializeProperties: (s: unknown, proxySecrets: boolean) => unknown;
+};
 const proto = require("@pulumi/pulumi/proto/analyzer_pb") as {
-    AnalyzeStackRequest: { new (): Message; deserializeBinary(b: Uint8Array): Message };
-    AnalyzerResource: new () => Message;
-    AnalyzerResourceOptions: new () => Message;
+  AnalyzeStackRequest: { new (): Message; deserializeBinary(b: Uint8Array): Message };
+  AnalyzerResource: new () => Message;
+  AnalyzerResourceOptions: new () => Message;
 };
-const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as { Struct: { fromJavaScript(v: unknown): unknown } };
+const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as {
+  Struct: { fromJavaScript(v: unknown): unknown };
+};
 const { unknownStringValue } = require("@pulumi/policy/proxy") as { unknownStringValue: string };
-/* eslint-enable @typescript-eslint/no-var-requires */
+
 type Message = Record<string, (...args: unknown[]) => unknown>;
 
 /** The AnalyzeStack request the engine would send for these objects, as decoded by the pack's gRPC server. */
 function request(objects: readonly K8sObject[]): Message {
-    const req = new proto.AnalyzeStackRequest();
-    objects.forEach((obj, i) => {
-        const r = new proto.AnalyzerResource();
-        r.setUrn!(`urn:pulumi:dev::keel::kubernetes:${obj.kind}::${obj.metadata?.name}-${i}`);
-        r.setType!(`kubernetes:${obj.apiVersion!.includes("/") ? obj.apiVersion : `core/${obj.apiVersion}`}:${obj.kind}`);
-        r.setName!(String(obj.metadata?.name));
-        r.setProperties!(Struct.fromJavaScript(JSON.parse(JSON.stringify(obj))));
-        r.setOptions!(new proto.AnalyzerResourceOptions());
-        req.addResources!(r);
-    });
-    return proto.AnalyzeStackRequest.deserializeBinary(req.serializeBinary!() as Uint8Array);
+  const req = new proto.AnalyzeStackRequest();
+  objects.forEach((obj, i) => {
+    const r = new proto.AnalyzerResource();
+    r.setUrn!(`urn:pulumi:dev::keel::kubernetes:${obj.kind}::${obj.metadata?.name}-${i}`);
+    r.setType!(
+      `kubernetes:${obj.apiVersion!.includes("/") ? obj.apiVersion : `core/${obj.apiVersion}`}:${obj.kind}`,
+    );
+    r.setName!(String(obj.metadata?.name));
+    r.setProperties!(Struct.fromJavaScript(JSON.parse(JSON.stringify(obj))));
+    r.setOptions!(new proto.AnalyzerResourceOptions());
+    req.addResources!(r);
+  });
+  return proto.AnalyzeStackRequest.deserializeBinary(req.serializeBinary!() as Uint8Array);
 }
 
 /** Runs the request through @pulumi/policy's own AnalyzeStack handler; returns the diagnostics, sorted. */
 async function analyzeStack(policies: StackValidationPolicy[], req: Message): Promise<string[]> {
-    const handler = server.makeAnalyzeStackRpcFun("keel", "0.1.0", "advisory", policies);
-    const resp = await new Promise<Message>((resolve, reject) => handler({ request: req }, (err, r) => (err ? reject(err) : resolve(r))));
-    return (resp.getDiagnosticsList!() as Message[])
-        .map(d => `${d.getPolicyname!()} ${d.getEnforcementlevel!()} ${d.getUrn!()} ${d.getMessage!()}`)
-        .sort();
+  const handler = server.makeAnalyzeStackRpcFun("keel", "0.1.0", "advisory", policies);
+  const resp = await new Promise<Message>((resolve, reject) =>
+    handler({ request: req }, (err, r) => (err ? reject(err) : resolve(r))),
+  );
+  return (resp.getDiagnosticsList!() as Message[])
+    .map((d) => `${d.getPolicyname!()} ${d.getEnforcementlevel!()} ${d.getUrn!()} ${d.getMessage!()}`)
+    .sort();
 }
 
 /** The hardened set with one defect (no resources) and one value unknown at preview (an image). */
 function defective(): K8sObject[] {
-    const objects = hardened();
-    const api = find(objects, "Deployment", "api") as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
-    delete api.spec.template.spec.containers[0]!.resources;
-    const worker = objects.find(o => o.kind === "Deployment" && o !== (api as unknown)) as typeof api;
-    worker.spec.template.spec.containers[0]!.image = unknownStringValue;
-    return objects;
+  const objects = hardened();
+  const api = find(objects, "Deployment", "api") as {
+    spec: { template: { spec: { containers: Array<Record<string, unknown>> } } };
+  };
+  delete api.spec.template.spec.containers[0]!.resources;
+  const worker = objects.find((o) => o.kind === "Deployment" && o !== (api as unknown)) as typeof api;
+  worker.spec.template.spec.containers[0]!.image = unknownStringValue;
+  return objects;
 }
 
 describe("one analysis per AnalyzeStack call", () => {
-    it("deserializes each resource once for all policies and finds exactly what per-policy work finds", async () => {
-        const objects = defective();
-        let calls = 0;
-        const original = deserialize.deserializeProperties;
-        deserialize.deserializeProperties = (s, p) => {
-            calls++;
-            return original(s, p);
-        };
-        try {
-            const alone = new SharedStack(kubernetesObjects);
-            const expected = await analyzeStack(buildPolicies(undefined, alone), request(objects));
-            const policies = buildPolicies().length;
-            assert.equal(calls, objects.length * policies);
-            assert.equal(alone.conversions, policies);
+  it("deserializes each resource once for all policies and finds exactly what per-policy work finds", async () => {
+    const objects = defective();
+    let calls = 0;
+    const original = deserialize.deserializeProperties;
+    deserialize.deserializeProperties = (s, p) => {
+      calls++;
+      return original(s, p);
+    };
+    try {
+      const alone = new SharedStack(kubernetesObjects);
+      const expected = await analyzeStack(buildPolicies(undefined, alone), request(objects));
+      const policies = buildPolicies().length;
+      assert.equal(calls, objects.length * policies);
+      assert.equal(alone.conversions, policies);
 
-            calls = 0;
-            const undo = shareDeserialization(deserialize);
-            assert.ok(undo);
-            try {
-                const shared = new SharedStack(kubernetesObjects);
-                const actual = await analyzeStack(buildPolicies(undefined, shared), request(objects));
-                assert.equal(calls, objects.length);
-                assert.equal(shared.conversions, 1);
-                assert.deepEqual(actual, expected);
-                // Something to compare: the defect as a mandatory violation, the unknown image as an advisory.
-                assert.ok(expected.some(d => d.startsWith("container-resources 1 ")), expected.join("\n"));
-                assert.ok(expected.some(d => / 0 .*cannot check during preview/.test(d)), expected.join("\n"));
-
-                // A second call (a new request) is analysed afresh, not served from the first one's cache.
-                const again = await analyzeStack(buildPolicies(undefined, shared), request(hardened()));
-                assert.equal(shared.conversions, 2);
-                assert.ok(!again.some(d => d.startsWith("container-resources 1 ")));
-            } finally {
-                undo();
-            }
-        } finally {
-            deserialize.deserializeProperties = original;
-        }
-    });
-
-    it("shares only read-only deserialization, once, and can be undone", () => {
-        const seen: boolean[] = [];
-        const module = { deserializeProperties: (_s: unknown, p: boolean) => (seen.push(p), { value: 1 }) };
-        const original = module.deserializeProperties;
-        const undo = shareDeserialization(module)!;
-        const struct = {};
-        assert.equal(module.deserializeProperties(struct, false), module.deserializeProperties(struct, false));
-        assert.notEqual(module.deserializeProperties(struct, true), module.deserializeProperties(struct, true));
-        assert.notEqual(module.deserializeProperties({}, false), module.deserializeProperties(struct, false));
-        assert.deepEqual(seen, [false, true, true, false]);
-        assert.equal(shareDeserialization(module), undefined, "installing twice wraps twice");
-        undo();
-        assert.equal(module.deserializeProperties, original);
-        assert.equal(shareDeserialization({}), undefined, "a module without deserializeProperties is left alone");
-    });
-
-    it("converts plain props (tests, the audit command) every time, so changed objects are seen", () => {
+      calls = 0;
+      const undo = shareDeserialization(deserialize);
+      assert.ok(undo);
+      try {
         const shared = new SharedStack(kubernetesObjects);
-        const resources = hardened().map((obj, i) => ({ type: `kubernetes:core/v1:${obj.kind}`, urn: `u${i}`, props: obj as Record<string, unknown> }));
-        shared.get(resources);
-        shared.get(resources);
+        const actual = await analyzeStack(buildPolicies(undefined, shared), request(objects));
+        assert.equal(calls, objects.length);
+        assert.equal(shared.conversions, 1);
+        assert.deepEqual(actual, expected);
+        // Something to compare: the defect as a mandatory violation, the unknown image as an advisory.
+        assert.ok(
+          expected.some((d) => d.startsWith("container-resources 1 ")),
+          expected.join("\n"),
+        );
+        assert.ok(
+          expected.some((d) => / 0 .*cannot check during preview/.test(d)),
+          expected.join("\n"),
+        );
+
+        // A second call (a new request) is analysed afresh, not served from the first one's cache.
+        const again = await analyzeStack(buildPolicies(undefined, shared), request(hardened()));
         assert.equal(shared.conversions, 2);
-    });
+        assert.ok(!again.some((d) => d.startsWith("container-resources 1 ")));
+      } finally {
+        undo();
+      }
+    } finally {
+      deserialize.deserializeProperties = original;
+    }
+  });
+
+  it("shares only read-only deserialization, once, and can be undone", () => {
+    const seen: boolean[] = [];
+    const module = { deserializeProperties: (_s: unknown, p: boolean) => (seen.push(p), { value: 1 }) };
+    const original = module.deserializeProperties;
+    const undo = shareDeserialization(module)!;
+    const struct = {};
+    assert.equal(module.deserializeProperties(struct, false), module.deserializeProperties(struct, false));
+    assert.notEqual(module.deserializeProperties(struct, true), module.deserializeProperties(struct, true));
+    assert.notEqual(module.deserializeProperties({}, false), module.deserializeProperties(struct, false));
+    assert.deepEqual(seen, [false, true, true, false]);
+    assert.equal(shareDeserialization(module), undefined, "installing twice wraps twice");
+    undo();
+    assert.equal(module.deserializeProperties, original);
+    assert.equal(shareDeserialization({}), undefined, "a module without deserializeProperties is left alone");
+  });
+
+  it("converts plain props (tests, the audit command) every time, so changed objects are seen", () => {
+    const shared = new SharedStack(kubernetesObjects);
+    const resources = hardened().map((obj, i) => ({
+      type: `kubernetes:core/v1:${obj.kind}`,
+      urn: `u${i}`,
+      props: obj as Record<string, unknown>,
+    }));
+    shared.get(resources);
+    shared.get(resources);
+    assert.equal(shared.conversions, 2);
+  });
 });

@@ -8,20 +8,24 @@ import { main } from "./audit";
  * reader that went away (EPIPE, e.g. `| head`) ends the output.
  */
 function writeTo(fd: 1 | 2, text: string): void {
-    let rest = Buffer.from(text);
-    while (rest.length > 0) {
-        try {
-            rest = rest.subarray(fs.writeSync(fd, rest));
-        } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code === "EAGAIN") {
-                (fd === 1 ? process.stdout : process.stderr).write(rest);
-            } else if (code !== "EPIPE") {
-                throw err;
-            }
-            return;
-        }
+  let rest = Buffer.from(text);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(fs.writeSync(fd, rest));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") {
+        (fd === 1 ? process.stdout : process.stderr).write(rest);
+      } else if (code !== "EPIPE") {
+        throw err;
+      }
+      return;
     }
+  }
 }
 
-process.exitCode = main(process.argv.slice(2), t => writeTo(1, t), t => writeTo(2, t));
+process.exitCode = main(
+  process.argv.slice(2),
+  (t) => writeTo(1, t),
+  (t) => writeTo(2, t),
+);

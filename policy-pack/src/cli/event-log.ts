@@ -8,65 +8,68 @@
 export type SummaryLevel = "mandatory" | "advisory" | "exempt";
 
 export interface PolicyViolation {
-    policyName: string;
-    policyPackName: string;
-    resourceUrn?: string;
-    message: string;
-    level: SummaryLevel;
+  policyName: string;
+  policyPackName: string;
+  resourceUrn?: string;
+  message: string;
+  level: SummaryLevel;
 }
 
 interface RawPolicyEvent {
-    policyName?: unknown;
-    policyPackName?: unknown;
-    resourceUrn?: unknown;
-    message?: unknown;
-    enforcementLevel?: unknown;
+  policyName?: unknown;
+  policyPackName?: unknown;
+  resourceUrn?: unknown;
+  message?: unknown;
+  enforcementLevel?: unknown;
 }
 
 export class EventLogError extends Error {}
 
 export function parseEventLog(text: string, source: string): PolicyViolation[] {
-    const trimmed = text.trim();
-    if (trimmed === "") {
-        return [];
-    }
-    let events: unknown[];
-    if (trimmed.startsWith("[")) {
-        events = parseJson(trimmed, `${source}`) as unknown[];
-    } else {
-        events = trimmed.split("\n").filter(line => line.trim() !== "").map((line, i) => parseJson(line, `${source}:${i + 1}`));
-    }
-    return events.flatMap(event => {
-        const policy = (event as { policyEvent?: RawPolicyEvent } | null)?.policyEvent;
-        return policy ? [toViolation(policy)] : [];
-    });
+  const trimmed = text.trim();
+  if (trimmed === "") {
+    return [];
+  }
+  let events: unknown[];
+  if (trimmed.startsWith("[")) {
+    events = parseJson(trimmed, `${source}`) as unknown[];
+  } else {
+    events = trimmed
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line, i) => parseJson(line, `${source}:${i + 1}`));
+  }
+  return events.flatMap((event) => {
+    const policy = (event as { policyEvent?: RawPolicyEvent } | null)?.policyEvent;
+    return policy ? [toViolation(policy)] : [];
+  });
 }
 
 function parseJson(text: string, where: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch (err) {
-        throw new EventLogError(`${where}: not JSON (${(err as Error).message})`);
-    }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new EventLogError(`${where}: not JSON (${(err as Error).message})`);
+  }
 }
 
 function toViolation(raw: RawPolicyEvent): PolicyViolation {
-    const message = stripColors(String(raw.message ?? ""));
-    const level = String(raw.enforcementLevel ?? "");
-    const detail = violationText(message);
-    const exempt = detail.startsWith("[exempt] ");
-    return {
-        policyName: String(raw.policyName ?? "?"),
-        policyPackName: String(raw.policyPackName ?? "?"),
-        resourceUrn: typeof raw.resourceUrn === "string" && raw.resourceUrn !== "" ? raw.resourceUrn : undefined,
-        message: exempt ? detail.slice("[exempt] ".length) : detail,
-        level: exempt ? "exempt" : (level === "mandatory" || level === "remediate" ? "mandatory" : "advisory"),
-    };
+  const message = stripColors(String(raw.message ?? ""));
+  const level = String(raw.enforcementLevel ?? "");
+  const detail = violationText(message);
+  const exempt = detail.startsWith("[exempt] ");
+  return {
+    policyName: String(raw.policyName ?? "?"),
+    policyPackName: String(raw.policyPackName ?? "?"),
+    resourceUrn: typeof raw.resourceUrn === "string" && raw.resourceUrn !== "" ? raw.resourceUrn : undefined,
+    message: exempt ? detail.slice("[exempt] ".length) : detail,
+    level: exempt ? "exempt" : level === "mandatory" || level === "remediate" ? "mandatory" : "advisory",
+  };
 }
 
 /** Removes the engine's colour markup, e.g. `<{%reset%}>`. */
 export function stripColors(text: string): string {
-    return text.replace(/<\{%[^%]*%\}>/g, "");
+  return text.replace(/<\{%[^%]*%\}>/g, "");
 }
 
 /**
@@ -74,19 +77,22 @@ export function stripColors(text: string): string {
  * ("description\nmessage"); the message alone says what to change.
  */
 function violationText(message: string): string {
-    const lines = message.split("\n").map(l => l.trim()).filter(l => l !== "");
-    return lines.length > 1 ? lines.slice(1).join(" ") : (lines[0] ?? "");
+  const lines = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  return lines.length > 1 ? lines.slice(1).join(" ") : (lines[0] ?? "");
 }
 
 /** `urn:pulumi:dev::keel::kubernetes:apps/v1:Deployment::keycloak` -> "Deployment keycloak". */
 export function describeUrn(urn: string | undefined): string {
-    if (!urn) {
-        return "(stack)";
-    }
-    const parts = urn.split("::");
-    const name = parts[parts.length - 1] ?? urn;
-    const typeChain = parts[parts.length - 2] ?? "";
-    const type = typeChain.split("$").pop() ?? typeChain;
-    const kind = type.split(":").pop() ?? type;
-    return `${kind} ${name}`;
+  if (!urn) {
+    return "(stack)";
+  }
+  const parts = urn.split("::");
+  const name = parts[parts.length - 1] ?? urn;
+  const typeChain = parts[parts.length - 2] ?? "";
+  const type = typeChain.split("$").pop() ?? typeChain;
+  const kind = type.split(":").pop() ?? type;
+  return `${kind} ${name}`;
 }

@@ -18,48 +18,65 @@ export const CACHE = path.join(BUNDLE_DIR, "bundle.cache");
 /** Set by the build to write the cache after a run, when the functions that run have been compiled. */
 export const WRITE_CACHE_ENV = "KEEL_AUDIT_WRITE_CACHE";
 
-type CommonJsWrapper = (exports: object, require: NodeRequire, module: object, filename: string, dirname: string) => void;
+type CommonJsWrapper = (
+  exports: object,
+  require: NodeRequire,
+  module: object,
+  filename: string,
+  dirname: string,
+) => void;
 
 /** The cache file is the bundle's first line (`// keel-audit <sha-256 of the rest>`), a newline, then V8's data. */
 function readCache(id: string): Buffer | undefined {
-    try {
-        const data = fs.readFileSync(CACHE);
-        return data.subarray(0, id.length + 1).toString() === id + "\n" ? data.subarray(id.length + 1) : undefined;
-    } catch {
-        return undefined;
-    }
+  try {
+    const data = fs.readFileSync(CACHE);
+    return data.subarray(0, id.length + 1).toString() === id + "\n"
+      ? data.subarray(id.length + 1)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function runBundle(source: string): void {
-    const id = source.slice(0, source.indexOf("\n"));
-    const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-        filename: BUNDLE,
-        cachedData: readCache(id),
-    });
-    if (process.env[WRITE_CACHE_ENV] === "1") {
-        process.once("exit", () => fs.writeFileSync(CACHE, Buffer.concat([Buffer.from(id + "\n"), script.createCachedData()])));
-    }
-    // A module of its own, so that the bundled audit.ts does not take itself for the main module and run twice.
-    const bundleModule = { exports: {} };
-    (script.runInThisContext() as CommonJsWrapper)(bundleModule.exports, require, bundleModule, BUNDLE, BUNDLE_DIR);
+  const id = source.slice(0, source.indexOf("\n"));
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: BUNDLE,
+    cachedData: readCache(id),
+  });
+  if (process.env[WRITE_CACHE_ENV] === "1") {
+    process.once("exit", () =>
+      fs.writeFileSync(CACHE, Buffer.concat([Buffer.from(id + "\n"), script.createCachedData()])),
+    );
+  }
+  // A module of its own, so that the bundled audit.ts does not take itself for the main module and run twice.
+  const bundleModule = { exports: {} };
+  (script.runInThisContext() as CommonJsWrapper)(
+    bundleModule.exports,
+    require,
+    bundleModule,
+    BUNDLE,
+    BUNDLE_DIR,
+  );
 }
 
 function readBundle(): string | undefined {
-    try {
-        return fs.readFileSync(BUNDLE, "utf8");
-    } catch {
-        return undefined;
-    }
+  try {
+    return fs.readFileSync(BUNDLE, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the audit: the bundle when built, else the compiled modules. */
 export function main(): void {
-    const source = readBundle();
-    if (source === undefined) {
-        require("./audit-main");
-    } else {
-        runBundle(source);
-    }
+  const source = readBundle();
+  if (source === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only without the bundle, after the start-up check
+    require("./audit-main");
+  } else {
+    runBundle(source);
+  }
 }
 
 if (require.main === module) main();

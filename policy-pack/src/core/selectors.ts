@@ -2,11 +2,11 @@ import { isRecord, StringMap, LabelSelector, asArray, LabelSelectorRequirement }
 
 /** True when a selector has neither matchLabels nor matchExpressions: it selects everything. */
 export function isEmptySelector(selector: unknown): boolean {
-    if (!isRecord(selector)) {
-        return false;
-    }
-    const s = selector as LabelSelector;
-    return Object.keys(s.matchLabels ?? {}).length === 0 && asArray(s.matchExpressions).length === 0;
+  if (!isRecord(selector)) {
+    return false;
+  }
+  const s = selector as LabelSelector;
+  return Object.keys(s.matchLabels ?? {}).length === 0 && asArray(s.matchExpressions).length === 0;
 }
 
 /**
@@ -14,32 +14,34 @@ export function isEmptySelector(selector: unknown): boolean {
  * selector matches nothing.
  */
 export function selectorMatches(selector: unknown, labels: StringMap): boolean {
-    if (!isRecord(selector)) {
-        return false;
+  if (!isRecord(selector)) {
+    return false;
+  }
+  const s = selector as LabelSelector;
+  for (const [key, value] of Object.entries(isRecord(s.matchLabels) ? s.matchLabels : {})) {
+    if (labels[key] !== value) {
+      return false;
     }
-    const s = selector as LabelSelector;
-    for (const [key, value] of Object.entries(isRecord(s.matchLabels) ? s.matchLabels : {})) {
-        if (labels[key] !== value) {
-            return false;
-        }
-    }
-    return asArray<LabelSelectorRequirement>(s.matchExpressions).every(req => requirementMatches(req, labels));
+  }
+  return asArray<LabelSelectorRequirement>(s.matchExpressions).every((req) =>
+    requirementMatches(req, labels),
+  );
 }
 
 function requirementMatches(req: LabelSelectorRequirement, labels: StringMap): boolean {
-    const key = req.key ?? "";
-    const values = asArray<string>(req.values);
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    switch (req.operator) {
-        case "In":
-            return has && values.includes(labels[key]!);
-        case "NotIn":
-            return !has || !values.includes(labels[key]!);
-        case "Exists":
-            return has;
-        case "DoesNotExist":
-            return !has;
-        default:
-            return false;
-    }
+  const key = req.key ?? "";
+  const values = asArray<string>(req.values);
+  const has = Object.prototype.hasOwnProperty.call(labels, key);
+  switch (req.operator) {
+    case "In":
+      return has && values.includes(labels[key]!);
+    case "NotIn":
+      return !has || !values.includes(labels[key]!);
+    case "Exists":
+      return has;
+    case "DoesNotExist":
+      return !has;
+    default:
+      return false;
+  }
 }

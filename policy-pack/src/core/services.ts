@@ -10,23 +10,23 @@ import { podLabelsOf } from "./workloads";
  * by hand.
  */
 export function selectedByService(stack: StackIndex, workload: K8sObject): boolean | UnknownValueLike {
-    let labels: Record<string, string>;
-    try {
-        labels = podLabelsOf(workload);
-    } catch (err) {
-        if (isUnknownValueError(err)) {
-            return err;
-        }
-        throw err;
+  let labels: Record<string, string>;
+  try {
+    labels = podLabelsOf(workload);
+  } catch (err) {
+    if (isUnknownValueError(err)) {
+      return err;
     }
-    return someKnown(stack.inNamespace(stack.namespaceOf(workload), "Service"), service => {
-        const selector = serviceSelectorOf(service);
-        return selector !== undefined && selectorMatches(selector, labels);
-    });
+    throw err;
+  }
+  return someKnown(stack.inNamespace(stack.namespaceOf(workload), "Service"), (service) => {
+    const selector = serviceSelectorOf(service);
+    return selector !== undefined && selectorMatches(selector, labels);
+  });
 }
 
 /** A Service's `spec.selector` (a plain label map) as a label selector; undefined when it has none or an empty one. */
 export function serviceSelectorOf(service: K8sObject): { matchLabels: Record<string, unknown> } | undefined {
-    const selector = specOf(service).selector;
-    return isRecord(selector) && Object.keys(selector).length > 0 ? { matchLabels: selector } : undefined;
+  const selector = specOf(service).selector;
+  return isRecord(selector) && Object.keys(selector).length > 0 ? { matchLabels: selector } : undefined;
 }

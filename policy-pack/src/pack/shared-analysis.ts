@@ -23,7 +23,7 @@ import type { EngineResource } from "./resource-conversion";
 
 type Deserialize = (struct: unknown, proxySecrets: boolean) => unknown;
 interface DeserializeModule {
-    deserializeProperties?: Deserialize;
+  deserializeProperties?: Deserialize;
 }
 
 const SHARED = Symbol.for("keel.sharedDeserialization");
@@ -32,33 +32,35 @@ const SHARED = Symbol.for("keel.sharedDeserialization");
  * Makes @pulumi/policy's deserializeProperties share its result per Struct; returns a function that undoes
  * it, or undefined when the module does not have the expected shape (the pack then works as before).
  */
-export function shareDeserialization(module: DeserializeModule = policyDeserializeModule()): (() => void) | undefined {
-    const original = module.deserializeProperties;
-    if (typeof original !== "function" || (original as unknown as Record<symbol, unknown>)[SHARED]) {
-        return undefined;
+export function shareDeserialization(
+  module: DeserializeModule = policyDeserializeModule(),
+): (() => void) | undefined {
+  const original = module.deserializeProperties;
+  if (typeof original !== "function" || (original as unknown as Record<symbol, unknown>)[SHARED]) {
+    return undefined;
+  }
+  const results = new WeakMap<object, unknown>();
+  const shared: Deserialize = (struct, proxySecrets) => {
+    if (proxySecrets || typeof struct !== "object" || struct === null) {
+      return original(struct, proxySecrets);
     }
-    const results = new WeakMap<object, unknown>();
-    const shared: Deserialize = (struct, proxySecrets) => {
-        if (proxySecrets || typeof struct !== "object" || struct === null) {
-            return original(struct, proxySecrets);
-        }
-        if (!results.has(struct)) {
-            results.set(struct, original(struct, false));
-        }
-        return results.get(struct);
-    };
-    (shared as unknown as Record<symbol, unknown>)[SHARED] = true;
-    module.deserializeProperties = shared;
-    return () => {
-        module.deserializeProperties = original;
-    };
+    if (!results.has(struct)) {
+      results.set(struct, original(struct, false));
+    }
+    return results.get(struct);
+  };
+  (shared as unknown as Record<symbol, unknown>)[SHARED] = true;
+  module.deserializeProperties = shared;
+  return () => {
+    module.deserializeProperties = original;
+  };
 }
 
 function policyDeserializeModule(): DeserializeModule {
-    // The module server.js calls through (`deserialize_1.deserializeProperties(...)`); internal to
-    // @pulumi/policy, which package.json pins exactly.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require("@pulumi/policy/deserialize") as DeserializeModule;
+  // The module server.js calls through (`deserialize_1.deserializeProperties(...)`); internal to
+  // @pulumi/policy, which package.json pins exactly.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a subpath with no typings, loaded when needed
+  return require("@pulumi/policy/deserialize") as DeserializeModule;
 }
 
 /** @pulumi/policy's proxies hand out their target for this key (proxy.js getSpecialProxyTarget). */
@@ -66,41 +68,46 @@ const PROXY_TARGET = "__getSpecialProxyTarget";
 
 /** The object behind @pulumi/policy's proxy, or undefined for plain props (tests), which are never cached. */
 function underlying(props: Record<string, unknown>): unknown {
-    return props[PROXY_TARGET];
+  return props[PROXY_TARGET];
 }
 
 export interface KubernetesView {
-    objects: K8sObject[];
-    urns: Map<K8sObject, string>;
+  objects: K8sObject[];
+  urns: Map<K8sObject, string>;
 }
 
 export interface SharedStackValue extends KubernetesView {
-    index: StackIndex;
+  index: StackIndex;
 }
 
 /** The Kubernetes view of a stack, converted once per distinct set of resources. */
 export class SharedStack {
-    private last?: { urns: string[]; targets: unknown[]; value: SharedStackValue };
-    /** How many times a stack was converted and indexed (for tests and benchmarks). */
-    conversions = 0;
+  private last?: { urns: string[]; targets: unknown[]; value: SharedStackValue };
+  /** How many times a stack was converted and indexed (for tests and benchmarks). */
+  conversions = 0;
 
-    constructor(private readonly convert: (resources: readonly EngineResource[]) => KubernetesView) {}
+  constructor(private readonly convert: (resources: readonly EngineResource[]) => KubernetesView) {}
 
-    get(resources: readonly EngineResource[]): SharedStackValue {
-        const urns = resources.map(r => r.urn);
-        const targets = resources.map(r => underlying(r.props));
-        const last = this.last;
-        if (last && targets.every(t => t !== undefined) && same(last.urns, urns) && same(last.targets, targets)) {
-            return last.value;
-        }
-        const view = this.convert(resources);
-        this.conversions++;
-        const value = { ...view, index: new StackIndex(view.objects) };
-        this.last = { urns, targets, value };
-        return value;
+  get(resources: readonly EngineResource[]): SharedStackValue {
+    const urns = resources.map((r) => r.urn);
+    const targets = resources.map((r) => underlying(r.props));
+    const last = this.last;
+    if (
+      last &&
+      targets.every((t) => t !== undefined) &&
+      same(last.urns, urns) &&
+      same(last.targets, targets)
+    ) {
+      return last.value;
     }
+    const view = this.convert(resources);
+    this.conversions++;
+    const value = { ...view, index: new StackIndex(view.objects) };
+    this.last = { urns, targets, value };
+    return value;
+  }
 }
 
 function same(a: readonly unknown[], b: readonly unknown[]): boolean {
-    return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
