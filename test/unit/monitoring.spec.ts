@@ -1,15 +1,25 @@
-import { ImageResolver, checkCapacity, parseCpu, parseMemory, sizingProfile, totalDemand } from "@keel/core";
+import {
+  ImageResolver,
+  checkCapacity,
+  parseCpu,
+  parseMemory,
+  sizingProfile,
+  totalDemand,
+  validateSiteArgs,
+} from "@keel/core";
 import {
   Monitoring,
   MonitoringArgs,
+  MonitoringBuildArgs,
+  MonitoringPeers,
   PostgresExporter,
   RedisExporter,
   apiTokenTransformation,
   exporterDemand,
-  monitoringDemand,
-  monitoringStorageGi,
+  planMonitoring,
   prometheusRetentionSize,
   validateMonitoringArgs,
+  validateMonitoringPeers,
   validatePostgresExporterArgs,
 } from "@keel/monitoring";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,24 +30,26 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { Recorded, get, installMocks, ofType, podSpecs, settle, unwrap } from "./harness";
-import { platformSite, repoRoot } from "./fixtures";
+import { repoRoot, testSite, testTls } from "./fixtures";
 import { promqlErrors } from "./promql";
 
-function monitoringArgs(overrides: Partial<MonitoringArgs> = {}): MonitoringArgs {
-  return {
-    ...platformSite(),
-    targets: [
-      { namespace: "osint", ports: [9187, 9121] },
-      { namespace: "matrix", ports: [9000, 9187] },
-    ],
-    certificateEndpoints: ["https://grafana.example.org", "https://matrix.example.org:8448"],
-    ...overrides,
-  };
+/** What the stack watches of the other platforms in these tests. */
+const peers: MonitoringPeers = {
+  targets: [
+    { namespace: "osint", ports: [9187, 9121] },
+    { namespace: "matrix", ports: [9000, 9187] },
+  ],
+  certificateEndpoints: ["https://grafana.example.org", "https://matrix.example.org:8448"],
+};
+
+/** The stack planned for the test site with `args`, built with the test peers (`peers` overrides them). */
+function buildArgs(args: MonitoringArgs = {}, extra: MonitoringPeers = {}): MonitoringBuildArgs {
+  return { plan: planMonitoring(testSite(), args), tls: testTls, ...peers, ...extra };
 }
 
-async function deploy(overrides: Partial<MonitoringArgs> = {}): Promise<Recorded[]> {
+async function deploy(args: MonitoringArgs = {}, extra: MonitoringPeers = {}): Promise<Recorded[]> {
   await installMocks();
-  new Monitoring("monitoring", monitoringArgs(overrides));
+  new Monitoring("monitoring", buildArgs(args, extra));
   return settle();
 }
 
@@ -65,12 +77,11 @@ describe("the monitoring stack", () => {
     expect(ns.name).to.equal("monitoring");
     expect(ns.labels["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
     const quota = get(res, "ResourceQuota", "monitoring-ns-quota").inputs.spec.hard;
-    const demand = totalDemand(monitoringDemand(monitoringArgs()));
+    const plan = planMonitoring(testSite());
+    const demand = totalDemand([...plan.demand]);
     expect(parseCpu(quota["requests.cpu"])).to.be.at.least(demand.requestsCpu);
     expect(parseMemory(quota["limits.memory"]) / 1024 ** 3).to.be.at.least(demand.limitsMemoryGi);
-    expect(parseMemory(quota["requests.storage"]) / 1024 ** 3).to.be.at.least(
-      monitoringStorageGi(monitoringArgs()),
-    );
+    expect(parseMemory(quota["requests.storage"]) / 1024 ** 3).to.be.at.least(plan.storageGi);
     get(res, "LimitRange", "monitoring-ns-limits");
     expect(netpol(res, "monitoring-ns-default-deny")).to.deep.equal({
       podSelector: {},
@@ -261,7 +272,7 @@ describe("the monitoring stack", () => {
   it("keeps a webhook URL from secret config in a Secret, read by Alertmanager from a file", async () => {
     const url = pulumi.secret("https://hooks.example.org/services/T000/B000/abcdefabcdef");
     await installMocks();
-    const m = new Monitoring("monitoring", monitoringArgs({ alertWebhookUrl: url }));
+    const m = new Monitoring("monitoring", buildArgs({ alertWebhookUrl: url }));
     const other = await settle();
     const secret = get(other, "Secret", "monitoring-alertmanager-webhook");
     expect(secretValue(secret.inputs.stringData)).to.deep.equal({
@@ -431,9 +442,10 @@ describe("the monitoring stack", () => {
   });
 
   it("probes certificates with the stack's CA when given one", async () => {
-    const other = await deploy({
-      probeCaCertificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----",
-    });
+    const other = await deploy(
+      {},
+      { probeCaCertificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----" },
+    );
     expect(get(other, "ConfigMap", "monitoring-probe-ca").inputs.data["ca.crt"]).to.contain(
       "BEGIN CERTIFICATE",
     );
@@ -456,37 +468,46 @@ describe("the monitoring stack", () => {
   });
 
   it("refuses bad arguments before creating anything, naming every field", async () => {
-    const bad = monitoringArgs({
+    const bad: MonitoringArgs = {
       namespace: "Monitoring",
-      fastStorageClass: "",
-      targets: [{ namespace: "osint", ports: [0] }],
       dashboards: ["grafana" as any],
-      certificateEndpoints: ["http://example.org"],
       alertThresholds: { postgresConnectionsRatio: 80 },
       apiServer: { cidrs: ["10.0.0.1"] },
       app: { logRetentionDays: -1 },
-    });
+    };
     expect(validateMonitoringArgs(bad).map((e) => e.field)).to.deep.equal([
       "namespace",
-      "fastStorageClass",
-      "targets[0].port",
       "dashboards[0]",
       "alertThresholds.postgresConnectionsRatio",
-      "certificateEndpoints[0]",
       "apiServer.cidrs[0]",
       "app.logRetentionDays",
     ]);
+    // The peers it watches are known when it is built: the component checks them before creating anything.
+    const badPeers: MonitoringPeers = {
+      targets: [{ namespace: "osint", ports: [0] }],
+      certificateEndpoints: ["http://example.org"],
+    };
+    expect(validateMonitoringPeers(badPeers).map((e) => e.field)).to.deep.equal([
+      "targets[0].port",
+      "certificateEndpoints[0]",
+    ]);
+    // The storage class is the site's, refused with the site.
+    expect(
+      validateSiteArgs({ domain: "example.org", storageClasses: { fast: "" } }).map((e) => e.field),
+    ).to.deep.equal(["storageClasses.fast"]);
+    expect(() => planMonitoring(testSite(), bad)).to.throw(/namespace: "Monitoring" is not a DNS-1123 label/);
     await installMocks();
-    expect(() => new Monitoring("monitoring", bad)).to.throw(
-      /namespace: "Monitoring" is not a DNS-1123 label/,
+    expect(() => new Monitoring("monitoring", buildArgs({}, badPeers))).to.throw(
+      /targets\[0\]\.port: must be a port from 1 to 65535, got 0/,
     );
     const created = (await settle()).filter((r) => r.type.startsWith("kubernetes:"));
     expect(created).to.deep.equal([]);
-    expect(validateMonitoringArgs(monitoringArgs())).to.deep.equal([]);
+    expect(validateMonitoringArgs({})).to.deep.equal([]);
+    expect(validateMonitoringPeers(peers)).to.deep.equal([]);
   });
 
   it("declares its demand for the capacity check and fits the dev cluster", () => {
-    const demand = monitoringDemand(monitoringArgs());
+    const demand = [...planMonitoring(testSite()).demand];
     expect(demand.map((d) => d.name)).to.deep.equal([
       "monitoring/prometheus",
       "monitoring/alertmanager",
@@ -510,11 +531,12 @@ describe("the monitoring stack", () => {
         demand,
       ),
     ).to.deep.equal([]);
-    const large = monitoringDemand(monitoringArgs({ sizing: sizingProfile("large") }));
-    expect(totalDemand(large).requestsCpu).to.be.closeTo(totalDemand(demand).requestsCpu * 2, 0.01);
-    expect(monitoringStorageGi(monitoringArgs({ sizing: sizingProfile("large") }))).to.equal(
-      (20 + 1 + 20) * 4,
+    const large = planMonitoring(testSite({ sizing: "large" }));
+    expect(totalDemand([...large.demand]).requestsCpu).to.be.closeTo(
+      totalDemand(demand).requestsCpu * 2,
+      0.01,
     );
+    expect(large.storageGi).to.equal((20 + 1 + 20) * 4);
   });
 });
 
@@ -623,9 +645,10 @@ describe("the database exporters", () => {
 describe("the policy pack over the monitoring stack alone", function () {
   this.timeout(60000);
   it("finds no mandatory violation", async () => {
-    const res = await deploy({
-      probeCaCertificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----",
-    });
+    const res = await deploy(
+      {},
+      { probeCaCertificate: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----" },
+    );
     const objects = res.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keel-monitoring-")), "monitoring.json");
     fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));

@@ -1,23 +1,24 @@
 const core = require("@keel/core");
-const { Monitoring, PostgresExporter, RedisExporter } = require("@keel/monitoring");
+const { Monitoring, PostgresExporter, RedisExporter, planMonitoring } = require("@keel/monitoring");
 const namespace = "keel-mon-check";
-const sizing = core.sizingProfile("small");
-const images = new core.ImageResolver();
-const m = new Monitoring("mon", {
+const site = core.resolveSite({ domain: "check.keel.test", ingress: { skipAwait: true } });
+const plan = planMonitoring(site, {
   namespace,
-  domain: "check.keel.test",
-  sizing,
-  images,
-  fastStorageClass: "fast",
-  ingressClass: "nginx",
-  ingressControllerNamespace: "ingress-nginx",
-  ingressSkipAwait: true,
-  ingressTls: { mode: "acme", clusterIssuer: "none" },
-  targets: [{ namespace: "keel-mon-check-apps", ports: [9187] }],
-  certificateEndpoints: ["https://grafana.check.keel.test"],
   app: { alertWebhookUrl: "https://alerts.check.keel.test/hook" },
 });
-const common = { namespace: m.namespace, partOf: "check", images, sizing, monitoringNamespace: namespace };
+const m = new Monitoring("mon", {
+  plan,
+  tls: { mode: "acme", clusterIssuer: "none" },
+  targets: [{ namespace: "keel-mon-check-apps", ports: [9187] }],
+  certificateEndpoints: ["https://grafana.check.keel.test"],
+});
+const common = {
+  namespace: m.namespace,
+  partOf: "check",
+  images: site.images,
+  sizing: site.sizing,
+  monitoringNamespace: namespace,
+};
 new PostgresExporter(
   "pg-exporter",
   {

@@ -41,7 +41,7 @@ const relabel = (source: string, target: string): AlloyBlock => ({
  * config.alloy: pods of the watched namespaces are discovered and their logs tailed through the Kubernetes API
  * (`loki.source.kubernetes`: no hostPath, no root, no DaemonSet), labelled and pushed to Loki.
  */
-export function renderAlloyConfig(namespaces: string[], lokiPushUrl: string): string {
+export function renderAlloyConfig(namespaces: readonly string[], lokiPushUrl: string): string {
   return renderAlloy([
     {
       name: "discovery.kubernetes",

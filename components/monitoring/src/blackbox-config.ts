@@ -10,7 +10,7 @@ export function tlsProbeTarget(endpoint: string): string {
   return `${m[1].toLowerCase()}:${m[3] ?? "443"}`;
 }
 
-export function validateCertificateEndpoints(endpoints: string[] | undefined): ValidationError[] {
+export function validateCertificateEndpoints(endpoints: readonly string[] | undefined): ValidationError[] {
   const problems: ValidationError[] = [];
   for (const [i, e] of (endpoints ?? []).entries()) {
     try {

@@ -44,10 +44,8 @@ export function scrapedBy(monitoringNamespace = "monitoring", ports?: number[]):
   return { app: prometheusApp, namespace: monitoringNamespace, ...(ports ? { ports } : {}) };
 }
 
-/** A namespace Prometheus watches, and the metrics ports it may reach there (its NetworkPolicy egress). */
-export interface ScrapeTarget {
-  /** The namespace whose annotated pods are scraped. */
-  namespace: string;
-  /** The metrics ports of those pods (e.g. 9187 for postgres-exporter, 9121 for redis_exporter). */
-  ports: number[];
-}
+/**
+ * A namespace Prometheus watches, and the metrics ports it may reach there (its NetworkPolicy egress): core's
+ * type, what every platform's plan lists in `scrapeTargets`.
+ */
+export type { ScrapeTarget } from "@keel/core";

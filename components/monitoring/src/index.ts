@@ -62,16 +62,21 @@ export {
   renderDatasources,
 } from "./grafana-provisioning";
 export { lokiDataDir, lokiPort, renderLokiConfig } from "./loki-config";
+export { Monitoring, type MonitoringBuildArgs } from "./monitoring";
+export { type MonitoringApp, monitoringApps, monitoringPorts } from "./parts";
 export {
-  Monitoring,
-  monitoringApps,
   type MonitoringArgs,
-  monitoringDemand,
-  monitoringPorts,
-  monitoringStorageGi,
+  type MonitoringPeers,
+  type MonitoringPlan,
+  planMonitoring,
   prometheusRetentionSize,
+  stackComponents,
+  type StackComponent,
+  type StackVolume,
   validateMonitoringArgs,
-} from "./monitoring";
+  validateMonitoringPeers,
+  watchedNamespaces,
+} from "./plan";
 export {
   type PrometheusConfigOptions,
   renderPrometheusConfig,
