@@ -1,37 +1,29 @@
 import { planAs } from "@keel/core";
-import { Matrix, MatrixArgs, matrixDemand, matrixSettingKeys, validateMatrixArgs } from "@keel/matrix";
+import { Matrix, MatrixPlan, matrixSettingKeys, planMatrix } from "@keel/matrix";
 import { WebRtc } from "@keel/webrtc";
 import { PlatformEntry } from "./entry";
-import { LegacyPlan, common, legacyPlan } from "./legacy";
 
-export const matrix: PlatformEntry<LegacyPlan<MatrixArgs>, Matrix> = {
+export const matrix: PlatformEntry<MatrixPlan, Matrix> = {
   name: "matrix",
   settingKeys: matrixSettingKeys,
   plan: ({ site, cfg }) =>
     planAs("keel:matrix", () =>
-      legacyPlan(site, {
-        namespaces: ["matrix"],
-        scrapeTargets: [{ namespace: "matrix", ports: [9000, 8405, 9187, 9121] }],
-        args: (tls) => ({
-          ...common(site, tls),
-          secretRotation: site.secretRotation,
-          fastStorageClass: site.storageClasses.fast,
-          bulkStorageClass: site.storageClasses.bulk,
-          backup: site.backup,
-          protectData: site.protectData,
-          airGapped: site.airGapped,
-          monitoringNamespace: cfg.platforms.includes("monitoring") ? "monitoring" : undefined,
-          app: cfg.matrix,
-        }),
-        validate: validateMatrixArgs,
-        demand: matrixDemand,
+      planMatrix(site, {
+        app: cfg.matrix,
+        // Exporters run when monitoring scrapes the stack; group calls need the WebRTC platform's LiveKit.
+        peers: {
+          monitoring: cfg.platforms.includes("monitoring"),
+          calls: cfg.platforms.includes("webrtc"),
+        },
       }),
     ),
-  build(plan, { tls, caCertificate, built }) {
+  build(plan, { tls, caCertificate, plans, built }) {
     const webrtc = built.webrtc as WebRtc | undefined;
     const matrix = new Matrix("matrix", {
-      ...plan.args(tls),
+      plan,
+      tls,
       caCertificate,
+      monitoringNamespace: plans.monitoring?.namespaces[0],
       calls: webrtc && {
         livekitUrl: webrtc.livekitUrl.replace(/^https:/, "wss:"),
         livekitNamespace: "webrtc",

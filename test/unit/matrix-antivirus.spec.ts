@@ -20,6 +20,7 @@ import {
   renderFreshclamConf,
   renderScanWorkerScript,
   validateAntivirusArgs,
+  validateAntivirusSettings,
 } from "@keel/matrix";
 import { expect } from "chai";
 import { Recorded, get, installMocks, ofType, podSpecs, settle } from "./harness";
@@ -362,6 +363,21 @@ describe("the Matrix antivirus: validation and demand", () => {
       expect(msgs[0]).to.match(re);
     }
     expect(problems({})).to.deep.equal([]);
+  });
+
+  it("validates its settings before any Secret exists, and the Secret references only with the args", () => {
+    const args = avArgs();
+    const queue = args.queue;
+    const settings = { ...args, adminTokenRef: undefined, queue: { host: queue.host } };
+    expect(validateAntivirusSettings(settings)).to.deep.equal([]);
+    expect(validateAntivirusSettings({ ...settings, maxAttempts: 0 }).map((p) => p.field)).to.deep.equal([
+      "maxAttempts",
+    ]);
+    const missing = validateAntivirusArgs({
+      ...settings,
+      queue: { ...queue, passwordRef: undefined as any },
+    });
+    expect(missing.map((p) => p.field)).to.deep.equal(["queue.passwordRef", "adminTokenRef"]);
   });
 
   it("throws before creating anything", async () => {

@@ -1,32 +1,33 @@
+import { SiteArgs } from "@keel/core";
 import {
   Matrix,
   MatrixArgs,
+  MatrixCalls,
+  planMatrix,
   replicationSetupScript,
   sequenceSyncScript,
   validateMatrixArgs,
 } from "@keel/matrix";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { platformSite } from "./fixtures";
+import { testSite, testTls } from "./fixtures";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
 
+const site = (overrides: Partial<SiteArgs> = {}) => testSite({ backup: { retain: 3 }, ...overrides });
+
+/** Planned with both peers (monitoring and group calls), as the dev and prod stacks are. */
 function matrixArgs(overrides: Partial<MatrixArgs> = {}): MatrixArgs {
-  return {
-    ...platformSite(),
-    bulkStorageClass: "bulk",
-    backup: { schedule: "17 3 * * *", retain: 3 },
-    calls: {
-      livekitUrl: "wss://livekit.example.org",
-      livekitNamespace: "webrtc",
-      apiKey: "livekit-api-key-0123",
-      apiSecret: "livekit-api-secret-0123456789",
-      turnUris: ["turn:turn.example.org:3478?transport=udp"],
-      turnSharedSecret: "turn-shared-secret-0123456789",
-    },
-    monitoringNamespace: "monitoring",
-    ...overrides,
-  };
+  return { peers: { monitoring: true, calls: true }, ...overrides };
 }
+
+const calls: MatrixCalls = {
+  livekitUrl: "wss://livekit.example.org",
+  livekitNamespace: "webrtc",
+  apiKey: "livekit-api-key-0123",
+  apiSecret: "livekit-api-secret-0123456789",
+  turnUris: ["turn:turn.example.org:3478?transport=udp"],
+  turnSharedSecret: "turn-shared-secret-0123456789",
+};
 
 function container(res: Recorded[], kind: string, name: string) {
   return get(res, kind, name).inputs.spec.template.spec.containers[0];
@@ -36,7 +37,12 @@ describe("the Matrix platform", () => {
   let res: Recorded[];
   before(async () => {
     await installMocks();
-    new Matrix("matrix", matrixArgs());
+    new Matrix("matrix", {
+      plan: planMatrix(site(), matrixArgs()),
+      tls: testTls,
+      calls,
+      monitoringNamespace: "monitoring",
+    });
     res = await settle();
   });
 
@@ -156,13 +162,68 @@ describe("the Matrix platform", () => {
   });
 
   it("refuses a pool budget that does not fit, naming the field and the arithmetic", () => {
-    const problems = validateMatrixArgs(matrixArgs({ app: { maxConnections: 60, reservedConnections: 10 } }));
+    const problems = validateMatrixArgs(
+      site(),
+      matrixArgs({ app: { maxConnections: 60, reservedConnections: 10 } }),
+    );
     expect(problems.map((p) => p.field)).to.include("app.maxConnections");
     expect(problems.find((p) => p.field === "app.maxConnections")!.problem).to.contain("PgBouncer");
   });
 
   it("refuses internet signature updates when air-gapped", () => {
-    const problems = validateMatrixArgs(matrixArgs({ airGapped: true }));
+    const problems = validateMatrixArgs(site({ airGapped: true }), matrixArgs());
     expect(problems.map((p) => p.field)).to.include("app.signatureMirror");
+  });
+});
+
+describe("the Matrix platform's plan", () => {
+  it("plans its namespaces and the metrics ports Prometheus scrapes, from the ports it opens", () => {
+    const plan = planMatrix(site(), matrixArgs());
+    expect(plan.namespaces).to.deep.equal(["matrix", "matrix-li"]);
+    expect(plan.scrapeTargets).to.deep.equal([{ namespace: "matrix", ports: [9000, 8405, 9187, 9121] }]);
+    const alone = planMatrix(site(), { namespace: "chat", app: { lawfulIntercept: false } });
+    expect(alone.namespaces).to.deep.equal(["chat"]);
+    expect(alone.scrapeTargets).to.deep.equal([]);
+  });
+
+  it("counts the pods its peers decide on: exporters when monitored, lk-jwt-service with calls", () => {
+    const names = (args: MatrixArgs) => planMatrix(site(), args).demand.map((d) => d.name);
+    expect(names(matrixArgs())).to.include.members([
+      "matrix/lkJwtService",
+      "matrix/synapse-postgres-exporter",
+      "matrix/synapse-redis-exporter",
+      "matrix-li/synapse-li",
+    ]);
+    expect(names({})).not.to.include.members(["matrix/lkJwtService"]);
+    expect(names({}).filter((n) => n.endsWith("-exporter"))).to.deep.equal([]);
+  });
+
+  it("resolves sizing-dependent settings once: worker groups, pools and replicas follow the profile", () => {
+    const small = planMatrix(site(), matrixArgs());
+    const large = planMatrix(site({ sizing: "large" }), matrixArgs({ app: { maxConnections: 700 } }));
+    expect(small.replicas).to.deep.equal({ pgbouncer: 2, haproxy: 2, web: 1, lkJwt: 1 });
+    expect(large.replicas).to.deep.equal({ pgbouncer: 2, haproxy: 2, web: 2, lkJwt: 2 });
+    expect(large.pgbouncer.defaultPoolSize).to.be.greaterThan(small.pgbouncer.defaultPoolSize);
+    expect(large.synapseApps).to.deep.equal(["synapse-main", ...large.groups.map((g) => g.statefulSet)]);
+    expect(small.antivirus!.module.config.redis_host).to.equal("av-redis");
+    expect(small.antivirus!.settings.scanClients).to.deep.equal(small.synapseApps.map((app) => ({ app })));
+  });
+
+  it("throws naming the field before anything is built", () => {
+    expect(() => planMatrix(site(), { app: { maxConnections: 10 } })).to.throw(/^app\.maxConnections: /);
+  });
+
+  it("is built with exactly the peers it was planned with", async () => {
+    await installMocks();
+    const plan = planMatrix(site(), matrixArgs());
+    expect(() => new Matrix("m1", { plan, tls: testTls, monitoringNamespace: "monitoring" })).to.throw(
+      /planned with group calls/,
+    );
+    expect(() => new Matrix("m2", { plan, tls: testTls, calls })).to.throw(/planned with monitoring/);
+    const without = planMatrix(site(), {});
+    expect(() => new Matrix("m3", { plan: without, tls: testTls, calls })).to.throw(
+      /planned without group calls/,
+    );
+    await settle();
   });
 });

@@ -128,13 +128,16 @@ export interface LkJwtServiceArgs {
   egressTo: NetworkPeer[];
 }
 
+/** lk-jwt-service's app (Service name). */
+export const lkJwtApp = "lk-jwt-service";
+
 /** lk-jwt-service: turns Matrix OpenID tokens into LiveKit JWTs for Element Call group calls. */
 export function lkJwtService(name: string, args: LkJwtServiceArgs, opts: pulumi.ComponentResourceOptions) {
   return new Workload(
     name,
     {
       namespace: args.namespace,
-      appName: "lk-jwt-service",
+      appName: lkJwtApp,
       partOf: args.partOf,
       image: args.image,
       replicas: args.replicas,

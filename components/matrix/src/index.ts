@@ -7,6 +7,7 @@ export {
   antivirusConcurrentReload,
   antivirusDemand,
   type AntivirusModuleEntry,
+  type AntivirusSettings,
   antivirusSize,
   type AntivirusSynapseIntegration,
   antivirusSynapseModule,
@@ -38,12 +39,15 @@ export {
   type ResolvedAntivirusArgs,
   scanHeadroomBytes,
   type ScanQueue,
+  type ScanQueueLocation,
   scanWorkerFileName,
   type SignatureSource,
   urlHostPort,
   validateAntivirusArgs,
+  validateAntivirusSettings,
 } from "./antivirus";
 export {
+  lkJwtApp,
   lkJwtService,
   type LkJwtServiceArgs,
   spaServerConfig,
@@ -152,27 +156,32 @@ export {
 } from "./config";
 export {
   LawfulIntercept,
+  lawfulInterceptApps,
   type LawfulInterceptArgs,
+  type LawfulInterceptBuildArgs,
   lawfulInterceptDemand,
+  type LawfulInterceptPlan,
   type LawfulInterceptSource,
+  planLawfulIntercept,
   replicationSetupScript,
   sequenceSyncScript,
 } from "./lawful-intercept";
+export { Matrix, type MatrixBuildArgs, type MatrixCalls } from "./matrix";
 export {
-  Matrix,
+  type MatrixAntivirusPlan,
   type MatrixArgs,
-  type MatrixCalls,
-  matrixDemand,
-  matrixStorageGi,
+  type MatrixHosts,
+  type MatrixPlan,
+  planMatrix,
   validateMatrixArgs,
-  wellKnownServerConfig,
-} from "./matrix";
+} from "./plan";
+export { wellKnownServerConfig } from "./services/well-known";
 export {
   type MatrixAppSettings,
   matrixSettingKeys,
   type ResolvedMatrixSettings,
   resolveMatrixSettings,
 } from "./settings";
-export { baseSizes, type MatrixComponent, matrixSize } from "./sizes";
+export { baseSizes, type MatrixComponent, matrixSize, matrixSizes } from "./sizes";
 export { SynapseProcesses, type SynapseProcessesArgs } from "./synapse";
 export { SynapseSecrets, type SynapseSecretsArgs } from "./synapse-secrets";

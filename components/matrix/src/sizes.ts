@@ -21,3 +21,10 @@ export type MatrixComponent = keyof typeof baseSizes;
 export function matrixSize(profile: SizingProfile, component: MatrixComponent): ResourceSpec {
   return sized(profile, baseSizes[component]);
 }
+
+/** Every component's requests and limits for the profile. */
+export function matrixSizes(profile: SizingProfile): Record<MatrixComponent, ResourceSpec> {
+  return Object.fromEntries(
+    (Object.keys(baseSizes) as MatrixComponent[]).map((c) => [c, matrixSize(profile, c)]),
+  ) as Record<MatrixComponent, ResourceSpec>;
+}

@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   AntivirusArgs,
+  AntivirusSettings,
   ResolvedAntivirusArgs,
   resolveAntivirusArgs,
   urlHostPort,
@@ -64,7 +65,7 @@ export interface AntivirusModuleEntry {
 }
 
 /** `{ module, config }` for homeserver.yaml's `modules:`; pure, deterministic. */
-export function antivirusSynapseModule(args: AntivirusArgs): AntivirusModuleEntry {
+export function antivirusSynapseModule(args: AntivirusSettings): AntivirusModuleEntry {
   const r = resolveAntivirusArgs(args);
   return {
     module: avCheckerModule,
@@ -98,7 +99,7 @@ export interface AntivirusSynapseIntegration extends AntivirusModuleEntry {
 }
 
 /** What the antivirus asks of the cluster at full scale (capacity check and the Matrix namespace quota). */
-export function antivirusDemand(args: AntivirusArgs): Demand[] {
+export function antivirusDemand(args: AntivirusSettings): Demand[] {
   const r = resolveAntivirusArgs(args);
   const prefix = r.partOf;
   return [
@@ -112,12 +113,12 @@ export function antivirusDemand(args: AntivirusArgs): Demand[] {
 }
 
 /** Whether the limit holds a second database during reloads (and freshclam's trial load). */
-export function antivirusConcurrentReload(args: AntivirusArgs): boolean {
+export function antivirusConcurrentReload(args: AntivirusSettings): boolean {
   const r = resolveAntivirusArgs(args);
   return concurrentReloadFits(parseMemory(r.clamdResources.limits.memory), r.signatureMemoryBytes);
 }
 
-function mirrorEgress(args: AntivirusArgs): NetworkPeer[] {
+function mirrorEgress(args: AntivirusSettings): NetworkPeer[] {
   const s = args.signatureSource;
   if (s.mode === "internet") return [{ cidr: "0.0.0.0/0", ports: [80, 443] }];
   const port = urlHostPort(s.url)!.port;

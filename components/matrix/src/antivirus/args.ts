@@ -27,16 +27,20 @@ export type SignatureSource =
       peer: NetworkPeer;
     };
 
-/** The Redis that carries the scan queue (the Matrix platform's own Redis). */
-export interface ScanQueue {
+/** Where the Redis that carries the scan queue is (the Matrix platform's own Redis). */
+export interface ScanQueueLocation {
   /** Service DNS name, e.g. "redis" (same namespace) or "redis.matrix.svc". */
   host: string;
   /** @default 6379 */
   port?: number;
-  /** The Redis password. */
-  passwordRef: SecretKeyRef;
   /** Who the workers connect to, for their egress policy. @default { app: host } when host is a bare Service name */
   peer?: NetworkPeer;
+}
+
+/** The Redis that carries the scan queue, with its password. */
+export interface ScanQueue extends ScanQueueLocation {
+  /** The Redis password. */
+  passwordRef: SecretKeyRef;
 }
 
 /** What happens to media that cannot be scanned (clamd or the queue unavailable, retries exhausted). */
@@ -107,6 +111,14 @@ export interface AntivirusArgs {
   scanClients?: NetworkPeer[];
 }
 
+/**
+ * AntivirusArgs without the Secrets it reads (the queue's password, the admin token or login): what can be
+ * decided, validated and resolved before any Secret exists (the Matrix platform plans it).
+ */
+export interface AntivirusSettings extends Omit<AntivirusArgs, "queue" | "adminTokenRef" | "adminLogin"> {
+  queue: ScanQueueLocation;
+}
+
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 const serverNameRe = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
@@ -139,7 +151,7 @@ export function urlHostPort(url: string): { host: string; port: number; scheme: 
 }
 
 /** Every default filled in; call after validation. */
-export function resolveAntivirusArgs(args: AntivirusArgs) {
+export function resolveAntivirusArgs(args: AntivirusSettings) {
   const replicas = args.sizing.replicas;
   const queuePort = args.queue.port ?? 6379;
   return {
@@ -171,6 +183,23 @@ const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2).replace(/\.?0+$
 
 /** Pure validation of AntivirusArgs; every problem names its field and what is allowed. */
 export function validateAntivirusArgs(args: AntivirusArgs): ValidationError[] {
+  const problems = validateAntivirusSettings(args);
+  const fail = (field: string, problem: string) => problems.push(new ValidationError(field, problem));
+  if (!args.queue?.passwordRef?.key)
+    fail("queue.passwordRef", "is required (the Redis password's Secret and key)");
+  if (
+    !args.adminTokenRef?.key &&
+    !(args.adminLogin?.passwordRef?.key && args.adminLogin.registrationSecretRef?.key)
+  )
+    fail(
+      "adminTokenRef",
+      "or adminLogin is required (a Synapse admin token, or a password and the registration secret)",
+    );
+  return problems;
+}
+
+/** Pure validation of everything but the Secret references; every problem names its field. */
+export function validateAntivirusSettings(args: AntivirusSettings): ValidationError[] {
   const problems: ValidationError[] = [];
   const fail = (field: string, problem: string) => problems.push(new ValidationError(field, problem));
   const size = (field: string, v: string | number | undefined, dflt: string) => {
@@ -267,7 +296,6 @@ export function validateAntivirusArgs(args: AntivirusArgs): ValidationError[] {
   }
   const qp = q?.port ?? 6379;
   if (!Number.isInteger(qp) || qp < 1 || qp > 65535) fail("queue.port", `must be a TCP port, got ${qp}`);
-  if (!q?.passwordRef?.key) fail("queue.passwordRef", "is required (the Redis password's Secret and key)");
 
   const streams = {
     queueStream: args.queueStream ?? "av:scan",
@@ -308,13 +336,5 @@ export function validateAntivirusArgs(args: AntivirusArgs): ValidationError[] {
       "name the Synapse pods (and ports) the workers download media from and quarantine through",
     );
   }
-  if (
-    !args.adminTokenRef?.key &&
-    !(args.adminLogin?.passwordRef?.key && args.adminLogin.registrationSecretRef?.key)
-  )
-    fail(
-      "adminTokenRef",
-      "or adminLogin is required (a Synapse admin token, or a password and the registration secret)",
-    );
   return problems;
 }

@@ -11,14 +11,17 @@ export {
 } from "./antivirus";
 export {
   type AntivirusArgs,
+  type AntivirusSettings,
   type FailMode,
   parseSynapseSize,
   resolveAntivirusArgs,
   type ResolvedAntivirusArgs,
   type ScanQueue,
+  type ScanQueueLocation,
   type SignatureSource,
   urlHostPort,
   validateAntivirusArgs,
+  validateAntivirusSettings,
 } from "./args";
 export {
   clamavPaths,
