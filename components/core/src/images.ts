@@ -1,4 +1,7 @@
+import { rewriteRegistry } from "./contract/image-reference";
 import { ValidationError } from "./errors";
+
+export { rewriteRegistry };
 
 /** A pinned image: a full repository (with registry host) and an exact version tag, optionally a digest. */
 export interface PinnedImage {
@@ -145,15 +148,4 @@ export class ImageResolver {
 
 export function formatImage(image: PinnedImage): string {
   return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ""}`;
-}
-
-/**
- * Rewrites `host/path:tag` to `<registry>/path:tag`, the layout mirroring tools produce when they drop the
- * source host. Without a registry the reference is unchanged.
- */
-export function rewriteRegistry(reference: string, registry?: string): string {
-  if (!registry) return reference;
-  const slash = reference.indexOf("/");
-  const path = reference.slice(slash + 1);
-  return `${registry.replace(/\/+$/, "")}/${path}`;
 }

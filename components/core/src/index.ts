@@ -21,7 +21,17 @@ export {
   type ServerCertificateArgs,
   validateServerCertificateArgs,
 } from "./certificates";
-export { annotations, appLabels, exemptionKey, namespaceLabels, selectorLabels } from "./conventions";
+export {
+  annotations,
+  appLabels,
+  exemptionKey,
+  exemptionPrefix,
+  keelKeyPrefix,
+  managedBy,
+  namespaceLabels,
+  selectorLabels,
+} from "./conventions";
+export { type ImageRef, imageBaseName, parseImage, splitReference } from "./contract/image-reference";
 export { throwIfInvalid, ValidationError } from "./errors";
 export {
   formatImage,

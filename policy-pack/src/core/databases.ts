@@ -12,8 +12,9 @@ import { imageBaseName } from "./image";
 import type { Violation } from "./rule";
 import type { StackIndex } from "./stack-index";
 import { Outcome, checkEach, someKnown, unknownPart } from "./unknown";
+import { annotations } from "../contract/conventions";
 
-export const DATABASE_ANNOTATION = "keel.dev/database";
+export const DATABASE_ANNOTATION = annotations.database;
 
 /** Image names that are database servers (used when a workload carries no keel.dev/database annotation). */
 const DATABASE_IMAGES =

@@ -1,8 +1,9 @@
 import { K8sObject, StringMap, annotationsOf } from "./k8s";
 import { readOr } from "./unknown";
+import { exemptionPrefix } from "../contract/conventions";
 
 /** Exemption annotations: `exempt.keel.dev/<rule-id>: "<reason>"` on an object or on its Namespace. */
-export const EXEMPTION_PREFIX = "exempt.keel.dev/";
+export const EXEMPTION_PREFIX = exemptionPrefix;
 
 export interface Exemption {
   ruleId: string;

@@ -11,8 +11,9 @@ import {
 import { probeBudget, probeTiming } from "../core/probes";
 import { NO_CONFIG, resourceRule } from "../core/rule";
 import { readOr } from "../core/unknown";
+import { annotations } from "../contract/conventions";
 
-export const BOOT_SECONDS_ANNOTATION = "keel.dev/boot-seconds";
+export const BOOT_SECONDS_ANNOTATION = annotations.bootSeconds;
 
 /** F2: a workload that declares how long it boots has a startupProbe that waits at least that long. */
 export const startupBudget = resourceRule({

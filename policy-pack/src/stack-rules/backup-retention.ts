@@ -3,9 +3,10 @@ import { commandWords } from "../core/app-settings";
 import { databaseServers } from "../core/databases";
 import { checkEach } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
+import { annotations } from "../contract/conventions";
 
-export const BACKUP_OF_ANNOTATION = "keel.dev/backup-of";
-export const RETENTION_ANNOTATION = "keel.dev/backup-retention";
+export const BACKUP_OF_ANNOTATION = annotations.backupOf;
+export const RETENTION_ANNOTATION = annotations.backupRetention;
 
 /** Commands that make a CronJob a database backup even when it does not say so with keel.dev/backup-of. */
 const DUMP_TOOLS =

@@ -4,15 +4,16 @@ import { DATABASE_ANNOTATION } from "../core/databases";
 import { checkEach } from "../core/unknown";
 import { Violation, stackRule } from "../core/rule";
 import type { StackIndex } from "../core/stack-index";
+import { annotations } from "../contract/conventions";
 
 interface Settings {
   defaultReservedConnections: number;
   daemonSetNodes: number;
 }
 
-export const MAX_CONNECTIONS_ANNOTATION = "keel.dev/db-max-connections";
-export const RESERVED_ANNOTATION = "keel.dev/db-reserved-connections";
-export const POOLS_ANNOTATION = "keel.dev/db-pools";
+export const MAX_CONNECTIONS_ANNOTATION = annotations.dbMaxConnections;
+export const RESERVED_ANNOTATION = annotations.dbReservedConnections;
+export const POOLS_ANNOTATION = annotations.dbPools;
 
 interface Consumer {
   workload: K8sObject;

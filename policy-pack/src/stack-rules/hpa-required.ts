@@ -1,8 +1,9 @@
 import { annotationsOf } from "../core/k8s";
 import { checkEach, unknownPart } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
+import { annotations } from "../contract/conventions";
 
-export const SCALABLE_ANNOTATION = "keel.dev/scalable";
+export const SCALABLE_ANNOTATION = annotations.scalable;
 
 /** F11: services that can scale out do so under load. */
 export const hpaRequired = stackRule({

@@ -6,9 +6,10 @@ import { isEmptySelector, selectorMatches } from "../core/selectors";
 import { checkEach } from "../core/unknown";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
 import type { StackIndex } from "../core/stack-index";
+import { keelKeyPrefix, namespaceLabels } from "../contract/conventions";
 
-export const LI_LABEL = "keel.dev/lawful-intercept";
-export const INTERCEPTS_LABEL = "keel.dev/intercepts";
+export const LI_LABEL = namespaceLabels.lawfulIntercept;
+export const INTERCEPTS_LABEL = namespaceLabels.intercepts;
 
 /**
  * F13: the lawful-intercept namespace reaches nothing outside the cluster (DNS and in-cluster peers only)
@@ -158,7 +159,7 @@ function liEvidence(name: string, labels: Record<string, string>): string[] {
   const evidence = saysLawfulIntercept(name) ? [`name '${name}'`] : [];
   for (const [key, value] of Object.entries(labels)) {
     if (
-      !key.startsWith("keel.dev/") &&
+      !key.startsWith(keelKeyPrefix) &&
       typeof value === "string" &&
       (saysLawfulIntercept(value) || LAWFUL_INTERCEPT.test(key))
     ) {

@@ -3,8 +3,9 @@ import { checkEach, someKnown, unknownPart } from "../core/unknown";
 import { selectorMatches } from "../core/selectors";
 import { podLabelsOf } from "../core/workloads";
 import { NO_CONFIG, Violation, stackRule } from "../core/rule";
+import { annotations } from "../contract/conventions";
 
-export const CRITICAL_ANNOTATION = "keel.dev/critical";
+export const CRITICAL_ANNOTATION = annotations.critical;
 const REPLICATED_KINDS = new Set(["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"]);
 
 /** F10: voluntary disruptions (node drains, upgrades) never take down every replica of a service at once. */

@@ -1,4 +1,7 @@
 // Image lists (images.txt, a registry catalog): one reference per line. Runs at the site: Node builtins only.
+import { splitReference } from "./image-reference";
+
+export { splitReference };
 
 /** Parses a list of image references: one per line, blank lines and `#` comments ignored, duplicates dropped. */
 export function parseImageList(text: string): string[] {
@@ -19,24 +22,6 @@ export function formatImageList(images: string[]): string {
     .sort()
     .map((i) => `${i}\n`)
     .join("");
-}
-
-/** `host/path:tag@sha256:…` split into the name (`host/path`), tag and digest. */
-export function splitReference(ref: string): { name: string; tag?: string; digest?: string } {
-  let rest = ref;
-  let digest: string | undefined;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  return { name: rest, tag, digest };
 }
 
 export interface PresenceResult {
