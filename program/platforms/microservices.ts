@@ -1,37 +1,19 @@
 import { planAs } from "@keel/core";
-import {
-  Microservices,
-  MicroservicesArgs,
-  appSettingDefaults,
-  microservicesDemand,
-  validateMicroservicesArgs,
-} from "@keel/microservices";
+import { Microservices, MicroservicesPlan, appSettingDefaults, planMicroservices } from "@keel/microservices";
 import { PlatformEntry } from "./entry";
-import { LegacyPlan, common, legacyPlan } from "./legacy";
 
-export const microservices: PlatformEntry<LegacyPlan<MicroservicesArgs>, Microservices> = {
+export const microservices: PlatformEntry<MicroservicesPlan, Microservices> = {
   name: "microservices",
   settingKeys: Object.keys(appSettingDefaults),
   plan: ({ site, cfg, secrets }) =>
     planAs("keel:microservices", () =>
-      legacyPlan(site, {
-        namespaces: ["microservices"],
-        args: (tls) => ({
-          ...common(site, tls),
-          secretRotation: site.secretRotation,
-          fastStorageClass: site.storageClasses.fast,
-          bulkStorageClass: site.storageClasses.bulk,
-          backup: site.backup,
-          protectData: site.protectData,
-          providerKeys: { openai: secrets.openaiApiKey, anthropic: secrets.anthropicApiKey },
-          app: cfg.microservices,
-        }),
-        validate: validateMicroservicesArgs,
-        demand: microservicesDemand,
+      planMicroservices(site, {
+        app: cfg.microservices,
+        providerKeys: { openai: secrets.openaiApiKey, anthropic: secrets.anthropicApiKey },
       }),
     ),
   build(plan, { tls }) {
-    const micro = new Microservices("microservices", plan.args(tls));
+    const micro = new Microservices("microservices", { plan, tls });
     return {
       component: micro,
       outputs: {

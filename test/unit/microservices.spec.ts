@@ -2,26 +2,21 @@ import { parseMemory } from "@keel/core";
 import {
   Microservices,
   MicroservicesArgs,
+  MicroservicesPlan,
+  planMicroservices,
   renderClickhouseConfig,
-  resolveMicroservicesSettings,
   validateMicroservicesArgs,
 } from "@keel/microservices";
 import { expect } from "chai";
-import { planConfig, platformSite } from "./fixtures";
+import { planConfig, testSite, testTls } from "./fixtures";
 import { Recorded, get, installMocks, ofType, settle } from "./harness";
 
-function args(overrides: Partial<MicroservicesArgs> = {}): MicroservicesArgs {
-  return {
-    ...platformSite(),
-    bulkStorageClass: "bulk",
-    backup: { retain: 4 },
-    ...overrides,
-  };
-}
+/** The test site with four dumps kept. */
+const site = () => testSite({ backup: { retain: 4 } });
 
-async function deployMicroservices(overrides: Partial<MicroservicesArgs> = {}): Promise<Recorded[]> {
+async function deployMicroservices(args: MicroservicesArgs = {}): Promise<Recorded[]> {
   await installMocks();
-  new Microservices("microservices", args(overrides));
+  new Microservices("microservices", { plan: planMicroservices(site(), args), tls: testTls });
   return settle();
 }
 
@@ -67,7 +62,7 @@ describe("the microservices platform", () => {
   });
 
   it("refuses a /dev/shm that the memory limit cannot hold", () => {
-    const problems = validateMicroservicesArgs(args({ app: { browserShmGi: 4 } }));
+    const problems = validateMicroservicesArgs(site(), { app: { browserShmGi: 4 } });
     expect(problems.map((p) => p.field)).to.deep.equal(["browserPool.resources.limits.memory"]);
   });
 
@@ -158,13 +153,13 @@ describe("building blocks added for the new platforms", () => {
 describe("stack config for the new platforms", () => {
   it("accepts every platform and validates each platform's settings, naming the key", async () => {
     const { parseStackConfig } = await import("../../program/config");
-    const cfg = parseStackConfig({
+    const { cfg, plans } = planConfig({
       domain: "example.org",
       platforms: ["aiCore", "osint", "media", "webrtc", "microservices"],
       webrtc: { coturn: false },
     });
     expect(cfg.webrtc.coturn).to.equal(false);
-    expect(resolveMicroservicesSettings(cfg.microservices).streamMaxLength).to.equal(100000);
+    expect((plans.microservices as MicroservicesPlan).settings.streamMaxLength).to.equal(100000);
     expect(() => parseStackConfig({ domain: "example.org", webrtc: { stun: true } })).to.throw(
       /keel:webrtc\.stun: is not a known key/,
     );

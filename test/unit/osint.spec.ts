@@ -1,29 +1,24 @@
-import { checkCapacity, parseMemory, sizingProfile } from "@keel/core";
+import { SiteArgs, checkCapacity, parseMemory } from "@keel/core";
 import {
   Osint,
   OsintArgs,
   elasticsearchHeapMb,
-  osintDemand,
+  planOsint,
   renderNeo4jConf,
   renderRabbitmqConf,
   validateOsintArgs,
 } from "@keel/osint";
 import { expect } from "chai";
-import { planConfig, platformSite } from "./fixtures";
+import { planConfig, testSite, testTls } from "./fixtures";
 import { Recorded, get, installMocks, ofType, podSpecs, settle } from "./harness";
 
-function osintArgs(overrides: Partial<OsintArgs> = {}): OsintArgs {
-  return {
-    ...platformSite(),
-    bulkStorageClass: "bulk",
-    backup: { schedule: "17 3 * * *", retain: 5 },
-    ...overrides,
-  };
-}
+/** The test site with five backups kept. */
+const site = (overrides: Partial<SiteArgs> = {}) =>
+  testSite({ backup: { schedule: "17 3 * * *", retain: 5 }, ...overrides });
 
-async function deployOsint(overrides: Partial<OsintArgs> = {}): Promise<Recorded[]> {
+async function deployOsint(args: OsintArgs = {}, siteArgs: Partial<SiteArgs> = {}): Promise<Recorded[]> {
   await installMocks();
-  new Osint("osint", osintArgs(overrides));
+  new Osint("osint", { plan: planOsint(site(siteArgs), args), tls: testTls });
   return settle();
 }
 
@@ -122,7 +117,7 @@ describe("the OSINT platform", () => {
       });
       expect(get(res, "PodDisruptionBudget", `osint-${worker}-pdb`)).to.exist;
     }
-    const large = await deployOsint({ sizing: sizingProfile("large") });
+    const large = await deployOsint({}, { sizing: "large" });
     expect(get(large, "HorizontalPodAutoscaler", "osint-collector-hpa").inputs.spec).to.deep.include({
       minReplicas: 2,
       maxReplicas: 10,
@@ -171,19 +166,17 @@ describe("the OSINT platform", () => {
   });
 
   it("checks every pool against PostgreSQL's and Neo4j's budgets before creating anything", () => {
-    const large = { sizing: sizingProfile("large") };
-    const pg = validateOsintArgs(osintArgs({ ...large, app: { dbPoolSize: 10 } }));
+    const large = site({ sizing: "large" });
+    const pg = validateOsintArgs(large, { app: { dbPoolSize: 10 } });
     expect(pg.map((p) => p.field)).to.deep.equal(["postgres.consumers"]);
     expect(pg[0].message).to.match(/collector 10×10/);
-    const neo = validateOsintArgs(osintArgs({ ...large, app: { neo4jPoolSize: 50 } }));
+    const neo = validateOsintArgs(large, { app: { neo4jPoolSize: 50 } });
     expect(neo.map((p) => p.field)).to.deep.equal(["neo4j.consumers"]);
-    expect(() => new Osint("x", osintArgs({ ...large, app: { dbPoolSize: 10 } }))).to.throw(
-      /max_connections/,
-    );
+    expect(() => planOsint(large, { app: { dbPoolSize: 10 } })).to.throw(/max_connections/);
   });
 
   it("declares its demand at full scale for the capacity check", () => {
-    const demand = osintDemand(osintArgs());
+    const demand = [...planOsint(site()).demand];
     expect(demand.find((d) => d.name === "osint/collector")!.replicas).to.equal(3);
     expect(demand.find((d) => d.name === "osint/elasticsearch")).to.exist;
     expect(
@@ -192,6 +185,24 @@ describe("the OSINT platform", () => {
         demand,
       ),
     ).to.not.be.empty;
+  });
+
+  it("takes the OpenCTI token from secret config when given, generating none", async () => {
+    const withToken = await deployOsint({ openctiToken: "token-from-secret-config" });
+    expect(ofType(withToken, "RandomPassword").map((p) => p.name)).not.to.include("osint-opencti-token");
+    const env = envOf(container(withToken, "Deployment", "osint-opencti-connector"));
+    expect(env.OPENCTI_TOKEN).to.have.nested.property("secretKeyRef.key", "token");
+    const elsewhere = JSON.stringify(
+      withToken.filter((r) => !r.type.endsWith(":Secret")).map((r) => r.inputs),
+    );
+    expect(elsewhere).not.to.contain("token-from-secret-config");
+  });
+
+  it("plans its namespace and no node port before anything is created", () => {
+    const plan = planOsint(site());
+    expect(plan.namespaces).to.deep.equal(["osint"]);
+    expect(plan.nodePorts).to.deep.equal([]);
+    expect(planOsint(site(), { namespace: "june-dark" }).namespaces).to.deep.equal(["june-dark"]);
   });
 
   it("publishes the ops UI and Kibana through TLS ingresses", () => {

@@ -41,12 +41,14 @@ export function validateBrowserPoolArgs(args: BrowserPoolArgs): ValidationError[
  */
 export class BrowserPool extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
+  /** The WebSocket port sessions connect to. */
+  readonly port = 8002;
 
   constructor(name: string, args: BrowserPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keel:microservices:BrowserPool", name, {}, opts);
     const problems = validateBrowserPoolArgs(args);
     if (problems.length > 0) throw problems[0];
-    const port = { tcp: { port: 8002 } };
+    const port = { tcp: { port: this.port } };
     const workload = new Workload(
       name,
       {
@@ -62,7 +64,7 @@ export class BrowserPool extends pulumi.ComponentResource {
           readiness: { ...port, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
           liveness: { ...port, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
         },
-        ports: [{ name: "ws", port: 8002 }],
+        ports: [{ name: "ws", port: this.port }],
         env: {
           HOME: "/home/pwuser",
           TMPDIR: "/scratch",

@@ -80,6 +80,8 @@ export interface ClickHouseArgs {
 /** ClickHouse (official image, pinned) as a StatefulSet running as uid 101, probed on /ping. */
 export class ClickHouse extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
+  /** The HTTP port clients connect to. */
+  readonly port = 8123;
   readonly database: string;
   readonly credentials: GeneratedSecret;
 
@@ -97,7 +99,7 @@ export class ClickHouse extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const ping = { http: { path: "/ping", port: 8123 } };
+    const ping = { http: { path: "/ping", port: this.port } };
     const server = new Workload(
       name,
       {
@@ -114,7 +116,7 @@ export class ClickHouse extends pulumi.ComponentResource {
           liveness: { ...ping, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
         },
         ports: [
-          { name: "http", port: 8123 },
+          { name: "http", port: this.port },
           { name: "native", port: 9000 },
         ],
         env: {
@@ -151,7 +153,7 @@ export class ClickHouse extends pulumi.ComponentResource {
       },
       { parent: this, protect: args.protect ?? false },
     );
-    this.url = pulumi.interpolate`http://${server.serviceName}:8123`;
+    this.url = pulumi.interpolate`http://${server.serviceName}:${this.port}`;
     new ScheduledBackup(
       `${name}-backup`,
       {

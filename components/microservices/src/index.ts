@@ -1,13 +1,14 @@
 export { BrowserPool, type BrowserPoolArgs, pwuserUid, validateBrowserPoolArgs } from "./browser-pool";
 export { ClickHouse, type ClickHouseArgs, clickhouseDumpScript, renderClickhouseConfig } from "./clickhouse";
+export { Microservices, type MicroservicesBuildArgs } from "./microservices";
 export {
-  Microservices,
   type MicroservicesArgs,
-  microservicesDemand,
+  type MicroservicesPlan,
   microservicesScaling,
-  microservicesStorageGi,
+  planMicroservices,
+  type ProviderKeys,
   validateMicroservicesArgs,
-} from "./microservices";
+} from "./plan";
 export {
   appSettingDefaults,
   type MicroservicesAppSettings,

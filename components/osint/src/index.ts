@@ -1,14 +1,12 @@
+export { Elasticsearch, type ElasticsearchArgs, validateElasticsearchArgs } from "./elasticsearch";
 export {
-  Elasticsearch,
-  type ElasticsearchArgs,
   elasticsearchHeapMb,
   elasticsearchJavaOpts,
   elasticsearchSettings,
   elasticsearchSetupScript,
   elasticsearchSnapshotScript,
   snapshotPath,
-  validateElasticsearchArgs,
-} from "./elasticsearch";
+} from "./elasticsearch-config";
 export { Kibana, type KibanaArgs, kibanaHeapMb } from "./kibana";
 export {
   Neo4j,
@@ -19,7 +17,15 @@ export {
   neo4jStartScript,
   renderNeo4jConf,
 } from "./neo4j";
-export { Osint, type OsintArgs, osintDemand, osintStorageGi, stableUuid, validateOsintArgs } from "./osint";
+export { Osint, type OsintBuildArgs } from "./osint";
+export {
+  type OsintArgs,
+  type OsintPlan,
+  type OsintReplicas,
+  planOsint,
+  stableUuid,
+  validateOsintArgs,
+} from "./plan";
 export { openctiBrokerSettings, RabbitMQ, type RabbitMQArgs, renderRabbitmqConf } from "./rabbitmq";
 export {
   appSettingDefaults,

@@ -25,6 +25,7 @@ export function kibanaHeapMb(memoryLimitBytes: number): number {
 /** Kibana on the same version as Elasticsearch, authenticating as `kibana_system`, with generated encryption keys. */
 export class Kibana extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
+  readonly port = 5601;
   readonly keys: GeneratedSecret;
 
   constructor(name: string, args: KibanaArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -43,7 +44,7 @@ export class Kibana extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const status = { http: { path: "/api/status", port: 5601 } };
+    const status = { http: { path: "/api/status", port: this.port } };
     const workload = new Workload(
       name,
       {
@@ -56,9 +57,9 @@ export class Kibana extends pulumi.ComponentResource {
         probes: {
           startup: { ...status, periodSeconds: 10, failureThreshold: 24, timeoutSeconds: 5 },
           readiness: { ...status, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
-          liveness: { tcp: { port: 5601 }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+          liveness: { tcp: { port: this.port }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
         },
-        ports: [{ name: "http", port: 5601 }],
+        ports: [{ name: "http", port: this.port }],
         env: {
           ELASTICSEARCH_HOSTS: args.elasticsearchUrl,
           ELASTICSEARCH_USERNAME: "kibana_system",

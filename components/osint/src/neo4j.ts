@@ -94,6 +94,8 @@ export interface Neo4jArgs {
  */
 export class Neo4j extends pulumi.ComponentResource {
   readonly uri: pulumi.Output<string>;
+  /** The Bolt port clients connect to. */
+  readonly boltPort = 7687;
   readonly credentials: GeneratedSecret;
 
   constructor(name: string, args: Neo4jArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -109,7 +111,7 @@ export class Neo4j extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const bolt = { tcp: { port: 7687 } };
+    const bolt = { tcp: { port: this.boltPort } };
     const server = new Workload(
       name,
       {
@@ -128,7 +130,7 @@ export class Neo4j extends pulumi.ComponentResource {
         },
         ports: [
           { name: "http", port: 7474 },
-          { name: "bolt", port: 7687 },
+          { name: "bolt", port: this.boltPort },
         ],
         env: { NEO4J_CONF: "/config" },
         secretEnv: { NEO4J_PASSWORD: this.credentials.ref("password") },
@@ -148,7 +150,7 @@ export class Neo4j extends pulumi.ComponentResource {
         configFiles: [{ name: "config", mountPath: "/config", files: { "neo4j.conf": conf } }],
         critical: true,
         terminationGracePeriodSeconds: 120,
-        allowFrom: [...(args.allowFrom ?? []), { app: "neo4j-backup", ports: [7687] }],
+        allowFrom: [...(args.allowFrom ?? []), { app: "neo4j-backup", ports: [this.boltPort] }],
         annotations: { "keel.dev/database": `${args.partOf}/neo4j` },
       },
       { parent: this, protect: args.protect ?? false },
@@ -160,7 +162,7 @@ export class Neo4j extends pulumi.ComponentResource {
         partOf: args.partOf,
         databaseId: `${args.partOf}/neo4j`,
         serverApp: "neo4j",
-        serverPorts: [7687],
+        serverPorts: [this.boltPort],
         image: args.image,
         runAsUser: 7474,
         script: neo4jDumpScript(),
@@ -170,7 +172,7 @@ export class Neo4j extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [server] },
     );
-    this.uri = pulumi.interpolate`bolt://${server.serviceName}:7687`;
+    this.uri = pulumi.interpolate`bolt://${server.serviceName}:${this.boltPort}`;
     this.registerOutputs({ uri: this.uri, credentials: this.credentials.secretName });
   }
 
