@@ -1,6 +1,8 @@
 // The policy pack's configuration for a bundled stack, derived from the stack config so the pack enforces
 // what the stack promises: its capacity, no ACME when air-gapped, and images only from the private registry.
+import { parseImage } from "@keel/core";
 import { StackConfig } from "../../program/config";
+import { stackImages } from "../../program/deploy";
 
 export type PolicyConfig = Record<string, unknown>;
 
@@ -45,6 +47,10 @@ export function policyConfigFor(
   set("acme-air-gapped", { airGapped: cfg.airGapped, ...mandatory });
   if (cfg.imageRegistry) {
     set("image-registry", { allowedRegistries: [cfg.imageRegistry.replace(/\/+$/, "")], ...mandatory });
+  } else {
+    // Without a private registry, the registries the stack's own images come from.
+    const registries = [...new Set(stackImages(cfg).map((i) => parseImage(i).registry))].sort();
+    set("image-registry", { allowedRegistries: registries });
   }
   return { config, notes };
 }

@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { StackConfig, parseStackConfig, rawFromAllConfig } from "../../program/config";
 import { deploy } from "../../program/deploy";
 import { policyConfigFor } from "../../scripts/bundle/policy-config";
+import { packConfigs } from "../../scripts/policy-config/main";
 import { installMocks, settle } from "./harness";
 import { repoRoot } from "./fixtures";
 
@@ -85,14 +86,26 @@ describe("bundle: the policy pack's config for an air-gapped stack", function ()
     );
   });
 
-  it("leaves the registry rule alone for a stack with no private registry", () => {
-    const dev = configOf("Pulumi.dev.yaml");
-    const { config } = policyConfigFor(
-      dev,
-      JSON.parse(fs.readFileSync(path.join(repoRoot, "policy-pack/config/dev.json"), "utf8")),
-    );
-    expect(config["image-registry"]).to.equal(undefined);
+  it("allows the registries of the stack's own images when it has no private registry", () => {
+    const { config } = policyConfigFor(configOf("Pulumi.dev.yaml"));
+    expect(config["image-registry"]).to.deep.equal({
+      allowedRegistries: [
+        "docker.io",
+        "ghcr.io",
+        "quay.io",
+        "registry.k8s.io",
+        "registry.matrix-li.internal",
+      ],
+    });
     expect(config["acme-air-gapped"]).to.deep.equal({ airGapped: false });
+  });
+
+  it("is what every stack's committed pack config holds (npm run policy-config writes them)", () => {
+    const generated = packConfigs(repoRoot);
+    expect(generated.map((g) => g.stack)).to.deep.equal(["airgap", "dev", "prod"]);
+    for (const { file, text } of generated) {
+      expect(fs.readFileSync(path.join(repoRoot, file), "utf8"), file).to.equal(text);
+    }
   });
 
   it("the example air-gapped stack passes the pack with that config", async () => {
