@@ -1,38 +1,13 @@
-import { AiCore, AiCoreArgs, aiCoreDemand, validateAiCoreArgs } from "@keel/ai-core";
-import { appSettingDefaults } from "@keel/ai-core";
+import { AiCore, AiCorePlan, appSettingDefaults, planAiCore } from "@keel/ai-core";
 import { planAs } from "@keel/core";
 import { PlatformEntry } from "./entry";
-import { LegacyPlan, legacyPlan } from "./legacy";
 
-export const aiCore: PlatformEntry<LegacyPlan<AiCoreArgs>, AiCore> = {
+export const aiCore: PlatformEntry<AiCorePlan, AiCore> = {
   name: "ai-core",
   settingKeys: Object.keys(appSettingDefaults),
-  plan: ({ site, cfg }) =>
-    planAs("keel:aiCore", () =>
-      legacyPlan(site, {
-        namespaces: ["ai-core"],
-        args: (tls) => ({
-          domain: site.domain,
-          sizing: site.sizing,
-          images: site.images,
-          fastStorageClass: site.storageClasses.fast,
-          bulkStorageClass: site.storageClasses.bulk,
-          ingressClass: site.ingress.className,
-          ingressControllerNamespace: site.ingress.controllerNamespace,
-          ingressSkipAwait: site.ingress.skipAwait,
-          ingressTls: tls,
-          gpu: site.gpu,
-          backup: site.backup,
-          protectData: site.protectData,
-          secretRotation: site.secretRotation,
-          app: cfg.aiCore,
-        }),
-        validate: validateAiCoreArgs,
-        demand: aiCoreDemand,
-      }),
-    ),
+  plan: ({ site, cfg }) => planAs("keel:aiCore", () => planAiCore(site, { app: cfg.aiCore })),
   build(plan, { tls }) {
-    const ai = new AiCore("ai-core", plan.args(tls));
+    const ai = new AiCore("ai-core", { plan, tls });
     return {
       component: ai,
       outputs: {

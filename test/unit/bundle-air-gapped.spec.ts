@@ -1,13 +1,14 @@
+import { AiCorePlan, planAiCore, validateAiCoreArgs } from "@keel/ai-core";
 import { ValidationError } from "@keel/core";
-import { renderLiveKitConfig } from "@keel/webrtc";
+import { WebRtcPlan, planWebRtc, renderLiveKitConfig } from "@keel/webrtc";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { applyAirGapped, parseStackConfig } from "../../program/config";
-import { deploy } from "../../program/deploy";
+import { parseStackConfig } from "../../program/config";
+import { deploy, planStack } from "../../program/deploy";
 import { get, installMocks, settle } from "./harness";
-import { planConfig, repoRoot } from "./fixtures";
+import { planConfig, repoRoot, testSite } from "./fixtures";
 
 // What keel:airGapped implies for the stack's settings (issue #7, deliverable 3): a private registry and no
 // ACME (already enforced), no external STUN, and mirrors instead of public model hubs and signature feeds.
@@ -17,6 +18,12 @@ const airGapped = {
   imageRegistry: "registry.site.local:5000/mirror",
   platforms: ["aiCore", "webrtc", "microservices"],
 };
+
+/** The WebRTC and AI core plans of a stack, as the program plans them. */
+function plans(raw: Record<string, unknown>) {
+  const { plans } = planConfig(raw);
+  return { webrtc: plans.webrtc as WebRtcPlan, aiCore: plans.aiCore as AiCorePlan };
+}
 
 function failure(raw: Record<string, unknown>): ValidationError {
   try {
@@ -32,11 +39,18 @@ describe("air-gapped stack settings", function () {
   this.timeout(60000);
 
   it("points LiveKit's clients at the stack's own STUN server (STUNner) instead of its public defaults", () => {
-    expect(parseStackConfig(airGapped).webrtc.stunServers).to.deep.equal(["turn.site.example.org:3478"]);
-    const explicit = parseStackConfig({ ...airGapped, webrtc: { stunServers: ["stun.site.local:3478"] } });
-    expect(explicit.webrtc.stunServers).to.deep.equal(["stun.site.local:3478"]);
-    const connected = parseStackConfig({ domain: "example.org", platforms: ["webrtc"] });
-    expect(connected.webrtc.stunServers ?? []).to.deep.equal([]);
+    // The WebRTC plan decides, from the site: the settings it builds LiveKit's config from.
+    const site = testSite({ domain: "site.example.org", airGapped: true });
+    expect(planWebRtc(site).settings.stunServers).to.deep.equal(["turn.site.example.org:3478"]);
+    const own = planWebRtc(site, { app: { stunServers: ["stun.site.local:3478"] } });
+    expect(own.settings.stunServers).to.deep.equal(["stun.site.local:3478"]);
+    expect(planWebRtc(testSite()).settings.stunServers).to.deep.equal([]);
+    // And so does the program's.
+    expect(plans(airGapped).webrtc.settings.stunServers).to.deep.equal(["turn.site.example.org:3478"]);
+    const explicit = plans({ ...airGapped, webrtc: { stunServers: ["stun.site.local:3478"] } });
+    expect(explicit.webrtc.settings.stunServers).to.deep.equal(["stun.site.local:3478"]);
+    const connected = plans({ domain: "example.org", platforms: ["webrtc"] });
+    expect(connected.webrtc.settings.stunServers).to.deep.equal([]);
   });
 
   it("renders stun_servers into livekit.yaml only when there are some", () => {
@@ -59,21 +73,37 @@ describe("air-gapped stack settings", function () {
   });
 
   it("refuses the public Hugging Face hub as model mirror; accepts the site's or none", () => {
+    const hub = /"https:\/\/huggingface\.co" is the public Hugging Face hub; point it at the site's mirror/;
+    const site = testSite({ airGapped: true });
+    for (const modelMirror of ["https://huggingface.co", "https://cdn.hf.co/models"]) {
+      const problems = validateAiCoreArgs(site, { app: { modelMirror } });
+      expect(
+        problems.map((p) => p.field),
+        modelMirror,
+      ).to.deep.equal(["app.modelMirror"]);
+    }
+    expect(() => planAiCore(site, { app: { modelMirror: "https://huggingface.co" } })).to.throw(hub);
     const e = failure({ ...airGapped, aiCore: { modelMirror: "https://huggingface.co" } });
     expect(e.field).to.equal("keel:aiCore.modelMirror");
+    expect(e.message).to.match(hub);
     expect(
-      parseStackConfig({ ...airGapped, aiCore: { modelMirror: "https://hf.site.local:8443" } }).aiCore
+      plans({ ...airGapped, aiCore: { modelMirror: "https://hf.site.local:8443" } }).aiCore.settings
         .modelMirror,
     ).to.equal("https://hf.site.local:8443");
-    expect(parseStackConfig(airGapped).aiCore.modelMirror ?? "").to.equal("");
+    expect(plans(airGapped).aiCore.settings.modelMirror).to.equal("");
     expect(failure({ ...airGapped, aiCore: { modelMirror: "ftp://x" } }).field).to.equal(
       "keel:aiCore.modelMirror",
     );
   });
 
-  it("leaves a connected stack as it was", () => {
-    const cfg = parseStackConfig({ domain: "example.org" });
-    expect(applyAirGapped(cfg)).to.equal(cfg);
+  it("leaves a connected stack as it was: LiveKit's own STUN servers, any model mirror", () => {
+    const connected = { domain: "example.org", platforms: ["aiCore", "webrtc"] };
+    const p = plans({ ...connected, aiCore: { modelMirror: "https://huggingface.co" } });
+    expect(p.aiCore.settings.modelMirror).to.equal("https://huggingface.co");
+    expect(p.webrtc.settings.stunServers).to.deep.equal([]);
+    expect(
+      planAiCore(testSite(), { app: { modelMirror: "https://huggingface.co" } }).settings.modelMirror,
+    ).to.equal("https://huggingface.co");
   });
 
   it("speech services fetch models from the mirror, with egress only to its port; offline without one", async () => {
@@ -115,6 +145,8 @@ describe("air-gapped stack settings", function () {
     const cfg = parseStackConfig(raw);
     expect(cfg).to.deep.include({ airGapped: true, imageRegistry: "registry.site.local:5000/mirror" });
     expect(cfg.tls.mode).to.equal("selfSigned");
-    expect(cfg.webrtc.stunServers).to.deep.equal(["turn.dev.keel.test:3478"]);
+    expect((planStack(cfg).webrtc as WebRtcPlan).settings.stunServers).to.deep.equal([
+      "turn.dev.keel.test:3478",
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import {
   GatewayCrds,
   WebRtc,
   WebRtcArgs,
+  planWebRtc,
   renderLiveKitConfig,
   renderStunnerdConfig,
   stunnerdConfigText,
@@ -17,18 +18,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { Recorded, get, installMocks, ofType, settle, unwrap } from "./harness";
-import { platformSite, workloadArgs } from "./fixtures";
+import { testSite, testTls, workloadArgs } from "./fixtures";
 
-function webrtcArgs(overrides: Partial<WebRtcArgs> = {}): WebRtcArgs {
-  return {
-    ...platformSite(),
-    ...overrides,
-  };
-}
-
-async function deployWebRtc(overrides: Partial<WebRtcArgs> = {}): Promise<Recorded[]> {
+async function deployWebRtc(args: WebRtcArgs = {}): Promise<Recorded[]> {
   await installMocks();
-  new WebRtc("webrtc", webrtcArgs(overrides));
+  new WebRtc("webrtc", { plan: planWebRtc(testSite(), args), tls: testTls });
   return settle();
 }
 
@@ -171,9 +165,8 @@ describe("the WebRTC platform", () => {
     expect(
       () => new NodePortServices("n", { namespace: "x", partOf: "x", app: "x", reason: "r", ports: [] }),
     ).to.throw(/at least one port/);
-    expect(validateWebRtcArgs(webrtcArgs({ app: { rtcUdpPortStart: 7882 } }))[0].field).to.equal(
-      "app.rtcUdpPortStart",
-    );
+    expect(validateWebRtcArgs({ app: { rtcUdpPortStart: 7882 } })[0].field).to.equal("app.rtcUdpPortStart");
+    expect(() => planWebRtc(testSite(), { app: { rtcUdpPortStart: 7882 } })).to.throw(/app\.rtcUdpPortStart/);
   });
 
   it("declares STUNner's Gateway API objects: GatewayClass, GatewayConfig, a TURN-UDP Gateway on 3478, a UDPRoute to LiveKit", () => {
@@ -260,6 +253,43 @@ describe("the WebRTC platform", () => {
       "webrtc",
     ]);
     expect(without.filter((r) => /coturn/.test(r.name))).to.deep.equal([]);
+  });
+
+  it("plans its namespaces, the node ports it opens and its demand before anything is created", () => {
+    const plan = planWebRtc(testSite(), { app: { rtcUdpPortStart: 31000, rtcUdpPortEnd: 31002 } });
+    expect(plan.namespaces).to.deep.equal(["webrtc", "turn"]);
+    expect(plan.nodePorts).to.deep.equal([
+      { port: 30081, protocol: "TCP" },
+      { port: 31000, protocol: "UDP" },
+      { port: 31001, protocol: "UDP" },
+      { port: 31002, protocol: "UDP" },
+      { port: 30078, protocol: "UDP" },
+    ]);
+    expect(plan.demand.map((d) => d.name)).to.deep.equal([
+      "webrtc/livekit",
+      "webrtc/redis",
+      "webrtc/stunnerd",
+      "webrtc/coturn",
+    ]);
+    expect(plan.turnUris).to.deep.equal([
+      "turn:turn.example.org:3478?transport=udp",
+      "turn:turn.example.org:3478?transport=tcp",
+    ]);
+    const without = planWebRtc(testSite({ sizing: "large" }), { app: { coturn: false } });
+    expect(without.namespaces).to.deep.equal(["webrtc"]);
+    expect(without.turnNamespace).to.equal(undefined);
+    expect(without.demand.map((d) => d.name)).not.to.include("webrtc/coturn");
+    expect(without.turnUris).to.have.length(1);
+    expect(without.replicas.livekit).to.equal(testSite({ sizing: "large" }).sizing.replicas);
+  });
+
+  it("lets the peers it is given reach LiveKit's API and signalling port (Matrix's token service)", async () => {
+    const peer = { app: "lk-jwt-service", namespace: "matrix" };
+    const withClient = await deployWebRtc({ livekitClients: [peer] });
+    const from = (r: Recorded[]) =>
+      JSON.stringify(get(r, "NetworkPolicy", "webrtc-livekit-netpol").inputs.spec.ingress);
+    expect(from(withClient)).to.contain("lk-jwt-service");
+    expect(from(res)).not.to.contain("lk-jwt-service");
   });
 
   it("requires a reason for host networking and only known downward-API fields", () => {

@@ -14,6 +14,7 @@ export {
   type LiveKitConfigInput,
   renderLiveKitConfig,
 } from "./livekit";
+export { planWebRtc, validateWebRtcArgs, type WebRtcArgs, type WebRtcPlan } from "./plan";
 export {
   appSettingDefaults,
   ownStunServer,
@@ -35,4 +36,4 @@ export {
   stunnerTurnNodePort,
   turnListener,
 } from "./stunner";
-export { validateWebRtcArgs, WebRtc, type WebRtcArgs, webrtcDemand } from "./webrtc";
+export { WebRtc, type WebRtcBuildArgs } from "./webrtc";

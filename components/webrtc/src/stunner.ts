@@ -83,14 +83,14 @@ export interface StunnerArgs {
   skipAwait?: boolean;
 }
 
+/** The TURN listener's node port (static band of the node-port range). */
+export const stunnerTurnNodePort = 30078;
+
 /**
  * STUNner as a WebRTC media gateway: the Gateway API objects an operator would read (GatewayClass,
  * GatewayConfig, Gateway with a TURN-UDP listener on 3478, UDPRoute to LiveKit) and, since no operator is
  * assumed, stunnerd itself in standalone mode with the equivalent static configuration.
  */
-/** The TURN listener's node port (static band of the node-port range). */
-export const stunnerTurnNodePort = 30078;
-
 export class Stunner extends pulumi.ComponentResource {
   /** The LoadBalancer Service clients reach the TURN listener through. */
   readonly serviceName: pulumi.Output<string>;
@@ -99,65 +99,7 @@ export class Stunner extends pulumi.ComponentResource {
     super("keel:webrtc:Stunner", name, {}, opts);
     const child = { parent: this };
     const labels = appLabels("stunnerd", args.partOf);
-    const crdOpts = { parent: this, dependsOn: args.crds ?? [] };
-    const gatewayConfigName = "stunner-gatewayconfig";
-
-    new k8s.apiextensions.CustomResource(
-      `${name}-gatewayclass`,
-      {
-        apiVersion: "gateway.networking.k8s.io/v1",
-        kind: "GatewayClass",
-        metadata: { name: args.gatewayClassName, labels },
-        spec: {
-          controllerName: "stunner.l7mp.io/gateway-operator",
-          parametersRef: {
-            group: "stunner.l7mp.io",
-            kind: "GatewayConfig",
-            name: gatewayConfigName,
-            namespace: args.namespace,
-          },
-          description: "STUNner, the WebRTC media gateway (stunnerd runs standalone from the same settings)",
-        },
-      },
-      crdOpts,
-    );
-    new k8s.apiextensions.CustomResource(
-      `${name}-gatewayconfig`,
-      {
-        apiVersion: "stunner.l7mp.io/v1",
-        kind: "GatewayConfig",
-        metadata: { name: gatewayConfigName, namespace: args.namespace, labels },
-        spec: {
-          realm: args.config.realm,
-          authType: "ephemeral",
-          authRef: { name: args.sharedSecret.secretName, namespace: args.namespace },
-        },
-      },
-      crdOpts,
-    );
-    const gateway = new k8s.apiextensions.CustomResource(
-      `${name}-gateway`,
-      {
-        apiVersion: "gateway.networking.k8s.io/v1",
-        kind: "Gateway",
-        metadata: { name: "udp-gateway", namespace: args.namespace, labels },
-        spec: { gatewayClassName: args.gatewayClassName, listeners: [{ ...turnListener }] },
-      },
-      crdOpts,
-    );
-    new k8s.apiextensions.CustomResource(
-      `${name}-udproute`,
-      {
-        apiVersion: "stunner.l7mp.io/v1",
-        kind: "UDPRoute",
-        metadata: { name: "livekit", namespace: args.namespace, labels },
-        spec: {
-          parentRefs: [{ name: gateway.metadata.name }],
-          rules: [{ backendRefs: [{ name: args.livekitService, namespace: args.namespace }] }],
-        },
-      },
-      crdOpts,
-    );
+    gatewayApiObjects(name, args, labels, this);
 
     const configSecret = new k8s.core.v1.Secret(
       `${name}-stunnerd-config`,
@@ -234,4 +176,75 @@ export class Stunner extends pulumi.ComponentResource {
     this.serviceName = service.metadata.name;
     this.registerOutputs({ serviceName: this.serviceName });
   }
+}
+
+/**
+ * The Gateway API objects an operator would read: GatewayClass, GatewayConfig, a Gateway with the TURN-UDP
+ * listener and a UDPRoute to LiveKit. They need the CRDs first (when this program installs them).
+ */
+function gatewayApiObjects(
+  name: string,
+  args: StunnerArgs,
+  labels: Record<string, string>,
+  parent: pulumi.Resource,
+): void {
+  const crdOpts = { parent, dependsOn: args.crds ?? [] };
+  const gatewayConfigName = "stunner-gatewayconfig";
+
+  new k8s.apiextensions.CustomResource(
+    `${name}-gatewayclass`,
+    {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "GatewayClass",
+      metadata: { name: args.gatewayClassName, labels },
+      spec: {
+        controllerName: "stunner.l7mp.io/gateway-operator",
+        parametersRef: {
+          group: "stunner.l7mp.io",
+          kind: "GatewayConfig",
+          name: gatewayConfigName,
+          namespace: args.namespace,
+        },
+        description: "STUNner, the WebRTC media gateway (stunnerd runs standalone from the same settings)",
+      },
+    },
+    crdOpts,
+  );
+  new k8s.apiextensions.CustomResource(
+    `${name}-gatewayconfig`,
+    {
+      apiVersion: "stunner.l7mp.io/v1",
+      kind: "GatewayConfig",
+      metadata: { name: gatewayConfigName, namespace: args.namespace, labels },
+      spec: {
+        realm: args.config.realm,
+        authType: "ephemeral",
+        authRef: { name: args.sharedSecret.secretName, namespace: args.namespace },
+      },
+    },
+    crdOpts,
+  );
+  const gateway = new k8s.apiextensions.CustomResource(
+    `${name}-gateway`,
+    {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "Gateway",
+      metadata: { name: "udp-gateway", namespace: args.namespace, labels },
+      spec: { gatewayClassName: args.gatewayClassName, listeners: [{ ...turnListener }] },
+    },
+    crdOpts,
+  );
+  new k8s.apiextensions.CustomResource(
+    `${name}-udproute`,
+    {
+      apiVersion: "stunner.l7mp.io/v1",
+      kind: "UDPRoute",
+      metadata: { name: "livekit", namespace: args.namespace, labels },
+      spec: {
+        parentRefs: [{ name: gateway.metadata.name }],
+        rules: [{ backendRefs: [{ name: args.livekitService, namespace: args.namespace }] }],
+      },
+    },
+    crdOpts,
+  );
 }
