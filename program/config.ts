@@ -17,7 +17,7 @@ import type { MonitoringSettings } from "@keel/monitoring";
 import type { MediaAppSettings } from "@keel/media";
 import type { MicroservicesAppSettings } from "@keel/microservices";
 import type { OsintAppSettings } from "@keel/osint";
-import { type WebRtcAppSettings, ownStunServer } from "@keel/webrtc";
+import type { WebRtcAppSettings } from "@keel/webrtc";
 import { PlatformName, platformNames, platforms as platformTable } from "./platforms";
 
 export { type PlatformName, platformNames };
@@ -294,7 +294,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     "keel:",
   );
 
-  return applyAirGapped({
+  return {
     site,
     platforms,
     domain: site.domain,
@@ -311,30 +311,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     protectData,
     secretRotation,
     ...settings,
-  });
-}
-
-const publicModelHubs = /(^|\.)(huggingface\.co|hf\.co)$/;
-
-/**
- * What `keel:airGapped` implies besides a private registry and no ACME: nothing the stack runs depends on the
- * internet. Public model hubs are refused (the site's mirror must be set), and LiveKit
- * hands clients the stack's own STUN server instead of its built-in public ones. Returns the completed config.
- */
-export function applyAirGapped(cfg: StackConfig): StackConfig {
-  if (!cfg.airGapped) return cfg;
-  const host = (url: string) => new URL(url).hostname;
-  const models = cfg.aiCore.modelMirror ?? "";
-  if (cfg.platforms.includes("aiCore") && URL.canParse(models) && publicModelHubs.test(host(models))) {
-    throw err(
-      "aiCore.modelMirror",
-      `"${models}" is the public Hugging Face hub; point it at the site's mirror, or leave it empty and seed the model volumes`,
-    );
-  }
-  if (cfg.platforms.includes("webrtc") && (cfg.webrtc.stunServers ?? []).length === 0) {
-    return { ...cfg, webrtc: { ...cfg.webrtc, stunServers: [ownStunServer(cfg.domain)] } };
-  }
-  return cfg;
+  };
 }
 
 /** Turns `pulumi.runtime.allConfig()` (namespaced, string values) into the raw object parseStackConfig takes. */

@@ -1,6 +1,6 @@
 import { planAs } from "@keel/core";
 import { Matrix, MatrixPlan, matrixSettingKeys, planMatrix } from "@keel/matrix";
-import { WebRtc } from "@keel/webrtc";
+import { WebRtc, WebRtcPlan } from "@keel/webrtc";
 import { PlatformEntry } from "./entry";
 
 export const matrix: PlatformEntry<MatrixPlan, Matrix> = {
@@ -26,7 +26,7 @@ export const matrix: PlatformEntry<MatrixPlan, Matrix> = {
       monitoringNamespace: plans.monitoring?.namespaces[0],
       calls: webrtc && {
         livekitUrl: webrtc.livekitUrl.replace(/^https:/, "wss:"),
-        livekitNamespace: "webrtc",
+        livekitNamespace: (plans.webrtc as WebRtcPlan).namespace,
         apiKey: webrtc.livekitApiKey,
         apiSecret: webrtc.livekitApiSecret,
         turnUris: webrtc.turnUris,

@@ -1,4 +1,5 @@
 import { planAs } from "@keel/core";
+import { lkJwtApp } from "@keel/matrix";
 import { WebRtc, WebRtcPlan, appSettingDefaults, planWebRtc } from "@keel/webrtc";
 import { PlatformEntry } from "./entry";
 
@@ -10,9 +11,7 @@ export const webrtc: PlatformEntry<WebRtcPlan, WebRtc> = {
       planWebRtc(site, {
         app: cfg.webrtc,
         // Matrix's token service creates rooms through LiveKit's API.
-        livekitClients: cfg.platforms.includes("matrix")
-          ? [{ app: "lk-jwt-service", namespace: "matrix" }]
-          : [],
+        livekitClients: cfg.platforms.includes("matrix") ? [{ app: lkJwtApp, namespace: "matrix" }] : [],
       }),
     ),
   build(plan, { tls }) {

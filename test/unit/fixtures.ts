@@ -7,7 +7,6 @@ import {
   SiteArgs,
   WorkloadArgs,
   resolveSite,
-  sizingProfile,
 } from "@keel/core";
 import * as fs from "fs";
 import * as path from "path";
@@ -74,18 +73,6 @@ export function testSite(overrides: Partial<SiteArgs> = {}): Site {
 
 /** The ingress certificates platform tests build with. */
 export const testTls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
-
-export function platformSite() {
-  const ingressTls: IngressTls = { mode: "acme", clusterIssuer: "letsencrypt" };
-  return {
-    domain: "example.org",
-    sizing: sizingProfile("small"),
-    images: new ImageResolver(),
-    fastStorageClass: "fast",
-    ingressClass: "nginx",
-    ingressTls,
-  };
-}
 
 /** Parses raw stack config and plans every enabled platform, as `deploy` does before registering anything. */
 export function planConfig(raw: Record<string, unknown>): {
