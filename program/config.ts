@@ -3,6 +3,7 @@ import {
   ImageKey,
   ImageResolver,
   PinnedImage,
+  PlatformPlan,
   Site,
   SizingProfileName,
   ValidationError,
@@ -11,14 +12,9 @@ import {
   siteDefaults,
   validatePinnedImage,
 } from "@keel/core";
-import type { AiCoreAppSettings } from "@keel/ai-core";
-import type { MatrixAppSettings } from "@keel/matrix";
-import type { MonitoringSettings } from "@keel/monitoring";
-import type { MediaAppSettings } from "@keel/media";
-import type { MicroservicesAppSettings } from "@keel/microservices";
-import type { OsintAppSettings } from "@keel/osint";
-import type { WebRtcAppSettings } from "@keel/webrtc";
+import type { ComponentResource } from "@pulumi/pulumi";
 import { PlatformName, platformNames, platforms as platformTable } from "./platforms";
+import type { PlatformEntry } from "./platforms/entry";
 
 export { type PlatformName, platformNames };
 
@@ -29,7 +25,7 @@ export type TlsMode = (typeof tlsModes)[number];
  * The stack configuration as read from `keel:*` config, with defaults filled, and the site it describes,
  * validated once. Each platform's settings object is checked for unknown keys here and resolved by its plan.
  */
-export interface StackConfig {
+export interface StackConfig extends PlatformSettings {
   site: Site;
   platforms: PlatformName[];
   domain: string;
@@ -45,14 +41,18 @@ export interface StackConfig {
   backup: { schedule: string; retain: number };
   protectData: boolean;
   secretRotation: number;
-  aiCore: AiCoreAppSettings;
-  osint: OsintAppSettings;
-  media: MediaAppSettings;
-  webrtc: WebRtcAppSettings;
-  microservices: MicroservicesAppSettings;
-  matrix: MatrixAppSettings;
-  monitoring: MonitoringSettings;
 }
+
+/** Each platform's `keel:<key>` settings object, typed by its table entry. */
+export type PlatformSettings = {
+  [K in PlatformName]: (typeof platformTable)[K] extends PlatformEntry<
+    PlatformPlan,
+    ComponentResource,
+    infer S
+  >
+    ? S
+    : never;
+};
 
 /** Every key with its default; `undefined` means required. */
 const defaults: { [K in Exclude<keyof StackConfig, "site">]: StackConfig[K] | undefined } = {
@@ -70,13 +70,7 @@ const defaults: { [K in Exclude<keyof StackConfig, "site">]: StackConfig[K] | un
   backup: siteDefaults.backup,
   protectData: false,
   secretRotation: 0,
-  aiCore: {},
-  osint: {},
-  media: {},
-  webrtc: {},
-  microservices: {},
-  matrix: {},
-  monitoring: {},
+  ...(Object.fromEntries(platformNames.map((p) => [p, {}])) as PlatformSettings),
 };
 
 /** Keys read from secret config, not from `keel:*` plain values. */
@@ -273,7 +267,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
   const backup = { ...siteDefaults.backup, ...b } as StackConfig["backup"];
   const settings = Object.fromEntries(
     platformNames.map((p) => [p, object(p, get(p), [...platformTable[p].settingKeys])]),
-  ) as unknown as Pick<StackConfig, PlatformName>;
+  ) as unknown as PlatformSettings;
   const sizing = get("sizing") as SizingProfileName;
   const gpu = bool("gpu", get("gpu"));
   const protectData = bool("protectData", get("protectData"));

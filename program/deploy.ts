@@ -46,7 +46,8 @@ export function planStack(
   secrets: StackSecrets = {},
 ): Partial<Record<PlatformName, PlatformPlan>> {
   const plans: Partial<Record<PlatformName, PlatformPlan>> = {};
-  for (const p of enabled(cfg)) plans[p] = (platforms[p] as Entry).plan({ site: cfg.site, cfg, secrets });
+  for (const p of enabled(cfg))
+    plans[p] = (platforms[p] as Entry).plan({ site: cfg.site, enabled: cfg.platforms, secrets }, cfg[p]);
   throwIfInvalid([
     ...checkPlans(plans as Record<string, PlatformPlan>),
     ...checkCapacity(

@@ -1,11 +1,11 @@
-import { AiCore, AiCorePlan, appSettingDefaults, planAiCore } from "@keel/ai-core";
+import { AiCore, AiCoreAppSettings, AiCorePlan, appSettingDefaults, planAiCore } from "@keel/ai-core";
 import { planAs } from "@keel/core";
 import { PlatformEntry } from "./entry";
 
-export const aiCore: PlatformEntry<AiCorePlan, AiCore> = {
+export const aiCore: PlatformEntry<AiCorePlan, AiCore, AiCoreAppSettings> = {
   name: "ai-core",
   settingKeys: Object.keys(appSettingDefaults),
-  plan: ({ site, cfg }) => planAs("keel:aiCore", () => planAiCore(site, { app: cfg.aiCore })),
+  plan: ({ site }, app) => planAs("keel:aiCore", () => planAiCore(site, { app })),
   build(plan, { tls }) {
     const ai = new AiCore("ai-core", { plan, tls });
     return {

@@ -1,6 +1,5 @@
 import { IngressTls, PlatformPlan, Site } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
 
 /** Secret config values (set with `pulumi config set --secret`). */
 export interface StackSecrets {
@@ -13,10 +12,10 @@ export interface StackSecrets {
   anthropicApiKey?: pulumi.Output<string>;
 }
 
-/** What planning a platform sees: the validated site, the stack's config and its secrets. */
+/** What planning a platform sees: the validated site, which platforms the stack enables, its secrets. */
 export interface PlanContext {
   site: Site;
-  cfg: StackConfig;
+  enabled: readonly string[];
   secrets: StackSecrets;
 }
 
@@ -43,13 +42,17 @@ export interface PlatformOutputs {
 export interface PlatformEntry<
   P extends PlatformPlan = PlatformPlan,
   C extends pulumi.ComponentResource = pulumi.ComponentResource,
+  S = unknown,
 > {
   /** Name of its component (and prefix of its resources' names). */
   readonly name: string;
   /** Keys of its `keel:<key>` settings object. */
   readonly settingKeys: readonly string[];
-  /** Pure: resolves its settings once and computes what it will make; errors name `keel:<key>.*`. */
-  plan(ctx: PlanContext): P;
+  /**
+   * Pure: resolves its settings (the `keel:<key>` object, unknown keys already refused) once and computes what
+   * it will make; errors name `keel:<key>.*`.
+   */
+  plan(ctx: PlanContext, settings: S): P;
   /** Creates its resources from its plan. */
   build(plan: P, ctx: BuildContext): { component: C; outputs: PlatformOutputs };
 }

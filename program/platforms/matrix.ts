@@ -1,19 +1,19 @@
 import { planAs } from "@keel/core";
-import { Matrix, MatrixPlan, matrixSettingKeys, planMatrix } from "@keel/matrix";
+import { Matrix, MatrixAppSettings, MatrixPlan, matrixSettingKeys, planMatrix } from "@keel/matrix";
 import { WebRtc, WebRtcPlan } from "@keel/webrtc";
 import { PlatformEntry } from "./entry";
 
-export const matrix: PlatformEntry<MatrixPlan, Matrix> = {
+export const matrix: PlatformEntry<MatrixPlan, Matrix, MatrixAppSettings> = {
   name: "matrix",
   settingKeys: matrixSettingKeys,
-  plan: ({ site, cfg }) =>
+  plan: ({ site, enabled }, app) =>
     planAs("keel:matrix", () =>
       planMatrix(site, {
-        app: cfg.matrix,
+        app,
         // Exporters run when monitoring scrapes the stack; group calls need the WebRTC platform's LiveKit.
         peers: {
-          monitoring: cfg.platforms.includes("monitoring"),
-          calls: cfg.platforms.includes("webrtc"),
+          monitoring: enabled.includes("monitoring"),
+          calls: enabled.includes("webrtc"),
         },
       }),
     ),

@@ -1,11 +1,11 @@
 import { planAs } from "@keel/core";
-import { Media, MediaPlan, appSettingDefaults, planMedia } from "@keel/media";
+import { Media, MediaAppSettings, MediaPlan, appSettingDefaults, planMedia } from "@keel/media";
 import { PlatformEntry } from "./entry";
 
-export const media: PlatformEntry<MediaPlan, Media> = {
+export const media: PlatformEntry<MediaPlan, Media, MediaAppSettings> = {
   name: "media",
   settingKeys: [...Object.keys(appSettingDefaults), "libraryGi"],
-  plan: ({ site, cfg }) => planAs("keel:media", () => planMedia(site, { app: cfg.media })),
+  plan: ({ site }, app) => planAs("keel:media", () => planMedia(site, { app })),
   build(plan, { tls }) {
     const media = new Media("media", { plan, tls });
     return {

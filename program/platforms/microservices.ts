@@ -1,14 +1,20 @@
 import { planAs } from "@keel/core";
-import { Microservices, MicroservicesPlan, appSettingDefaults, planMicroservices } from "@keel/microservices";
+import {
+  Microservices,
+  MicroservicesAppSettings,
+  MicroservicesPlan,
+  appSettingDefaults,
+  planMicroservices,
+} from "@keel/microservices";
 import { PlatformEntry } from "./entry";
 
-export const microservices: PlatformEntry<MicroservicesPlan, Microservices> = {
+export const microservices: PlatformEntry<MicroservicesPlan, Microservices, MicroservicesAppSettings> = {
   name: "microservices",
   settingKeys: Object.keys(appSettingDefaults),
-  plan: ({ site, cfg, secrets }) =>
+  plan: ({ site, secrets }, app) =>
     planAs("keel:microservices", () =>
       planMicroservices(site, {
-        app: cfg.microservices,
+        app,
         providerKeys: { openai: secrets.openaiApiKey, anthropic: secrets.anthropicApiKey },
       }),
     ),

@@ -1,11 +1,17 @@
 import { planAs } from "@keel/core";
-import { Monitoring, MonitoringPlan, monitoringSettingDefaults, planMonitoring } from "@keel/monitoring";
+import {
+  Monitoring,
+  MonitoringPlan,
+  MonitoringSettings,
+  monitoringSettingDefaults,
+  planMonitoring,
+} from "@keel/monitoring";
 import { PlatformEntry } from "./entry";
 
-export const monitoring: PlatformEntry<MonitoringPlan, Monitoring> = {
+export const monitoring: PlatformEntry<MonitoringPlan, Monitoring, MonitoringSettings> = {
   name: "monitoring",
   settingKeys: Object.keys(monitoringSettingDefaults),
-  plan: ({ site, cfg }) => planAs("keel:monitoring", () => planMonitoring(site, { app: cfg.monitoring })),
+  plan: ({ site }, app) => planAs("keel:monitoring", () => planMonitoring(site, { app })),
   build(plan, { tls, caCertificate, plans, endpoints }) {
     // What it watches of the other platforms is known once they are planned and built (it is built last).
     const monitoring = new Monitoring("monitoring", {

@@ -1,12 +1,12 @@
 import { planAs } from "@keel/core";
-import { Osint, OsintPlan, appSettingDefaults, planOsint } from "@keel/osint";
+import { Osint, OsintAppSettings, OsintPlan, appSettingDefaults, planOsint } from "@keel/osint";
 import { PlatformEntry } from "./entry";
 
-export const osint: PlatformEntry<OsintPlan, Osint> = {
+export const osint: PlatformEntry<OsintPlan, Osint, OsintAppSettings> = {
   name: "osint",
   settingKeys: Object.keys(appSettingDefaults),
-  plan: ({ site, cfg, secrets }) =>
-    planAs("keel:osint", () => planOsint(site, { app: cfg.osint, openctiToken: secrets.openctiToken })),
+  plan: ({ site, secrets }, app) =>
+    planAs("keel:osint", () => planOsint(site, { app, openctiToken: secrets.openctiToken })),
   build(plan, { tls }) {
     const osint = new Osint("osint", { plan, tls });
     return {

@@ -1,17 +1,17 @@
 import { planAs } from "@keel/core";
 import { lkJwtApp } from "@keel/matrix";
-import { WebRtc, WebRtcPlan, appSettingDefaults, planWebRtc } from "@keel/webrtc";
+import { WebRtc, WebRtcAppSettings, WebRtcPlan, appSettingDefaults, planWebRtc } from "@keel/webrtc";
 import { PlatformEntry } from "./entry";
 
-export const webrtc: PlatformEntry<WebRtcPlan, WebRtc> = {
+export const webrtc: PlatformEntry<WebRtcPlan, WebRtc, WebRtcAppSettings> = {
   name: "webrtc",
   settingKeys: Object.keys(appSettingDefaults),
-  plan: ({ site, cfg }) =>
+  plan: ({ site, enabled }, app) =>
     planAs("keel:webrtc", () =>
       planWebRtc(site, {
-        app: cfg.webrtc,
+        app,
         // Matrix's token service creates rooms through LiveKit's API.
-        livekitClients: cfg.platforms.includes("matrix") ? [{ app: lkJwtApp, namespace: "matrix" }] : [],
+        livekitClients: enabled.includes("matrix") ? [{ app: lkJwtApp, namespace: "matrix" }] : [],
       }),
     ),
   build(plan, { tls }) {
