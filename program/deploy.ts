@@ -1,6 +1,8 @@
 import {
   CertificateAuthority,
+  ImageKey,
   ImageResolver,
+  imageCatalog,
   IngressTls,
   PlatformPlan,
   checkCapacity,
@@ -24,12 +26,17 @@ export interface StackOutputs {
 }
 
 /**
- * Every image the stack may use after the registry override: the `images` output, the list the air-gapped
- * bundle checks the rendered resources against.
+ * Every image the stack may use after the registry override, in catalogue order: the images its enabled
+ * platforms' plans list. The `images` output, the list the air-gapped bundle mirrors and checks the rendered
+ * resources against.
  */
-export function stackImages(cfg: Pick<StackConfig, "imageRegistry" | "images">): string[] {
-  return new ImageResolver(cfg.imageRegistry, cfg.images).all();
+export function stackImages(cfg: StackConfig, plans: Plans = planStack(cfg)): string[] {
+  const used = new Set(Object.values(plans).flatMap((p) => [...p.images]));
+  const resolver = new ImageResolver(cfg.imageRegistry, cfg.images);
+  return (Object.keys(imageCatalog) as ImageKey[]).filter((k) => used.has(k)).map((k) => resolver.image(k));
 }
+
+type Plans = Partial<Record<PlatformName, PlatformPlan>>;
 
 type Entry = PlatformEntry<PlatformPlan, pulumi.ComponentResource>;
 
@@ -82,7 +89,7 @@ export function deploy(cfg: StackConfig, secrets: StackSecrets = {}): StackOutpu
     namespaces: {},
     endpoints: {},
     generatedSecrets: {},
-    images: stackImages(cfg),
+    images: stackImages(cfg, plans),
   };
   const tls = ingressTls(cfg, secrets, outputs);
   const built: Record<string, pulumi.ComponentResource> = {};

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig, rawFromAllConfig } from "../../program/config";
+import { imageCatalog } from "@keel/core";
+import { StackConfig, parseStackConfig, platformNames, rawFromAllConfig } from "../../program/config";
 import { deploy, stackImages } from "../../program/deploy";
 import { checkImages, imagesIn, imagesInPreview, mirrorPairs } from "../../scripts/bundle/images";
 import {
@@ -95,6 +96,32 @@ describe("bundle: image list", () => {
     const check = checkImages(stackImages(cfg), rendered, cfg.imageRegistry);
     expect(check.undeclared).to.deep.equal([]);
     expect(check.outsideRegistry).to.deep.equal([]);
+  });
+
+  it("lists, per platform, every image it renders, so a stack of some platforms mirrors only theirs", async function () {
+    this.timeout(120000);
+    const prod = configOf("Pulumi.prod.yaml");
+    for (const stack of [
+      configOf("Pulumi.airgap.yaml"),
+      prod,
+      { ...prod, osint: { objectStore: "versitygw" as const } },
+    ]) {
+      for (const platform of platformNames) {
+        const cfg: StackConfig = { ...stack, platforms: [platform] };
+        await installMocks();
+        deploy(cfg);
+        const rendered = imagesIn(
+          (await settle()).filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs),
+        );
+        expect(rendered.length, platform).to.be.greaterThan(0);
+        expect(checkImages(stackImages(cfg), rendered, cfg.imageRegistry).undeclared, platform).to.deep.equal(
+          [],
+        );
+      }
+    }
+    const media = stackImages({ ...prod, platforms: ["media"] });
+    expect(media).to.have.length(7);
+    expect(stackImages(prod)).to.have.length(Object.keys(imageCatalog).length);
   });
 
   it("pairs each image with its public source for mirroring tools", () => {

@@ -68,6 +68,7 @@ describe("plans checked together", () => {
     demand: [],
     nodePorts,
     scrapeTargets: [],
+    images: [],
   });
 
   it("refuses two platforms claiming one namespace, naming both", () => {

@@ -7,9 +7,20 @@ import {
   ValidationError,
   checkConnectionBudget,
   throwIfInvalid,
+  ImageKey,
 } from "@keel/core";
 import { AiCoreAppSettings, resolveAppSettings } from "./settings";
 import { AiCoreComponent, aiCoreSize, baseSizes } from "./sizes";
+
+/** Every catalogue image the platform may run, whatever its settings (its plan's `images`). */
+export const aiCoreImages: readonly ImageKey[] = [
+  "postgres",
+  "redis",
+  "keycloak",
+  "orchestrator",
+  "stt",
+  "tts",
+];
 
 /** The platform's own arguments; everything the site decides (domain, sizing, storage, GPU...) comes from it. */
 export interface AiCoreArgs {
@@ -135,5 +146,6 @@ export function planAiCore(site: Site, args: AiCoreArgs = {}): AiCorePlan {
     ],
     nodePorts: [],
     scrapeTargets: [],
+    images: aiCoreImages,
   };
 }

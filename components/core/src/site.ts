@@ -1,7 +1,7 @@
 import { validateBackupPolicy } from "./backup-policy";
 import { Demand } from "./capacity";
 import { ValidationError, throwIfInvalid } from "./errors";
-import { ImageResolver } from "./images";
+import { ImageKey, ImageResolver } from "./images";
 import { SizingProfile, SizingProfileName, sizingProfile, sizingProfileNames } from "./sizing";
 
 /** What every platform of a stack shares, as given: the cluster, its ingress, storage and policies. */
@@ -130,6 +130,8 @@ export interface PlatformPlan {
   readonly nodePorts: readonly { port: number; protocol: "TCP" | "UDP" }[];
   /** Metrics endpoints the monitoring platform scrapes. */
   readonly scrapeTargets: readonly ScrapeTarget[];
+  /** Every catalogue image it may run, whatever its settings: what a mirror of the stack must hold. */
+  readonly images: readonly ImageKey[];
 }
 
 /** Problems between plans: a namespace or a node port claimed twice. */

@@ -8,6 +8,7 @@ import {
   ValidationError,
   sizedStorage,
   throwIfInvalid,
+  ImageKey,
 } from "@keel/core";
 import { exporterDemand, postgresExporterPort, redisExporterPort } from "@keel/monitoring";
 import {
@@ -33,6 +34,29 @@ import {
 import { LawfulInterceptPlan, planLawfulIntercept } from "./lawful-intercept";
 import { MatrixAppSettings, ResolvedMatrixSettings, resolveMatrixSettings } from "./settings";
 import { MatrixComponent, matrixSizes } from "./sizes";
+
+/** Every catalogue image the platform may run, whatever its settings (its plan's `images`). */
+export const matrixImages: readonly ImageKey[] = [
+  "postgres",
+  "pgbouncer",
+  "redis",
+  "rustfs",
+  "versitygw",
+  "rclone",
+  "synapse",
+  "haproxy",
+  "elementWeb",
+  "synapseAdmin",
+  "lkJwtService",
+  "clamav",
+  "python",
+  "postgresExporter",
+  "redisExporter",
+  "synapseLi",
+  "elementWebLi",
+  "synapseAdminLi",
+  "keyVault",
+];
 
 export interface MatrixArgs {
   /** @default "matrix" */
@@ -302,5 +326,6 @@ export function planMatrix(site: Site, args: MatrixArgs = {}): MatrixPlan {
     demand: [...mainDemand, ...(lawfulIntercept?.demand ?? [])],
     nodePorts: [],
     scrapeTargets,
+    images: matrixImages,
   };
 }

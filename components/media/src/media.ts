@@ -10,12 +10,24 @@ import {
   namespaceBudget,
   sharedClaim,
   throwIfInvalid,
+  ImageKey,
 } from "@keel/core";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MediaAppSpec, mediaApps } from "./apps";
 import { MediaAppSettings, ResolvedMediaSettings, resolveMediaSettings } from "./settings";
 import { MediaApp, baseSizes, configGi, mediaSize } from "./sizes";
+
+/** Every catalogue image the platform may run, whatever its settings (its plan's `images`). */
+export const mediaImages: readonly ImageKey[] = [
+  "jellyfin",
+  "prowlarr",
+  "sonarr",
+  "radarr",
+  "lidarr",
+  "qbittorrent",
+  "seerr",
+];
 
 export interface MediaArgs {
   /** @default "media" */
@@ -76,6 +88,7 @@ export function planMedia(site: Site, args: MediaArgs = {}): MediaPlan {
       { port: settings.torrentPort, protocol: "UDP" },
     ],
     scrapeTargets: [],
+    images: mediaImages,
   };
 }
 

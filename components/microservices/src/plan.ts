@@ -1,4 +1,4 @@
-import { PlatformPlan, ResourceSpec, Site, ValidationError, throwIfInvalid } from "@keel/core";
+import { PlatformPlan, ResourceSpec, Site, ValidationError, throwIfInvalid, ImageKey } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
 import { validateBrowserPoolArgs } from "./browser-pool";
 import {
@@ -7,6 +7,16 @@ import {
   resolveMicroservicesSettings,
 } from "./settings";
 import { MicroservicesComponent, baseSizes, baseStorageGi, microservicesSize } from "./sizes";
+
+/** Every catalogue image the platform may run, whatever its settings (its plan's `images`). */
+export const microservicesImages: readonly ImageKey[] = [
+  "redis",
+  "clickhouse",
+  "browserPool",
+  "aiService",
+  "auditSink",
+  "messageQueue",
+];
 
 /** Model provider keys (secret config): a service only gets the keys that are set. */
 export interface ProviderKeys {
@@ -111,5 +121,6 @@ export function planMicroservices(site: Site, args: MicroservicesArgs = {}): Mic
     ],
     nodePorts: [],
     scrapeTargets: [],
+    images: microservicesImages,
   };
 }

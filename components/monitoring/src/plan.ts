@@ -6,6 +6,7 @@ import {
   Site,
   ValidationError,
   throwIfInvalid,
+  ImageKey,
 } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -32,6 +33,17 @@ import {
 } from "./rules";
 import { MonitoringSettings, ResolvedMonitoringSettings, resolveMonitoringSettings } from "./settings";
 import { baseStorageGi, monitoringSize, monitoringStorageGiOf } from "./sizes";
+
+/** Every catalogue image the platform may run, whatever its settings (its plan's `images`). */
+export const monitoringImages: readonly ImageKey[] = [
+  "prometheus",
+  "alertmanager",
+  "blackboxExporter",
+  "grafana",
+  "loki",
+  "alloy",
+  "kubeStateMetrics",
+];
 
 /** The monitoring platform's own arguments; everything the site decides comes from the site. */
 export interface MonitoringArgs {
@@ -209,6 +221,7 @@ export function planMonitoring(site: Site, args: MonitoringArgs = {}): Monitorin
     nodePorts: [],
     // Its own components are in its own namespace, which Prometheus always watches.
     scrapeTargets: [],
+    images: monitoringImages,
   };
 }
 

@@ -6,12 +6,30 @@ import {
   ValidationError,
   checkConnectionBudget,
   throwIfInvalid,
+  ImageKey,
 } from "@keel/core";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { neo4jBoltThreads } from "./neo4j";
 import { OsintAppSettings, ResolvedOsintSettings, resolveOsintSettings } from "./settings";
 import { OsintComponent, baseSizes, baseStorageGi, osintSize } from "./sizes";
+
+/** Every catalogue image the platform may run, whatever its settings (its plan's `images`). */
+export const osintImages: readonly ImageKey[] = [
+  "postgres",
+  "redis",
+  "elasticsearch",
+  "kibana",
+  "rabbitmq",
+  "neo4j",
+  "rustfs",
+  "versitygw",
+  "osintOrchestrator",
+  "osintCollector",
+  "osintEnricher",
+  "osintConnector",
+  "osintOpsUi",
+];
 
 export interface OsintArgs {
   /** @default "osint" */
@@ -165,5 +183,6 @@ export function planOsint(site: Site, args: OsintArgs = {}): OsintPlan {
     ],
     nodePorts: [],
     scrapeTargets: [],
+    images: osintImages,
   };
 }

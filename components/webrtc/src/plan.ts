@@ -6,6 +6,7 @@ import {
   Site,
   ValidationError,
   throwIfInvalid,
+  ImageKey,
 } from "@keel/core";
 import {
   ResolvedWebRtcSettings,
@@ -16,6 +17,9 @@ import {
 } from "./settings";
 import { WebRtcComponent, baseSizes, webrtcSize } from "./sizes";
 import { stunnerTurnNodePort, turnListener } from "./stunner";
+
+/** Every catalogue image the platform may run, whatever its settings (its plan's `images`). */
+export const webrtcImages: readonly ImageKey[] = ["redis", "livekit", "stunnerd", "coturn"];
 
 /** The platform's own arguments; everything the site decides (domain, sizing, storage...) comes from it. */
 export interface WebRtcArgs {
@@ -124,5 +128,6 @@ export function planWebRtc(site: Site, args: WebRtcArgs = {}): WebRtcPlan {
       { port: stunnerTurnNodePort, protocol: "UDP" },
     ],
     scrapeTargets: [],
+    images: webrtcImages,
   };
 }
