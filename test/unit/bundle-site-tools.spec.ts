@@ -16,7 +16,13 @@ describe("bundle: the site's tools", () => {
 
   it("need only Node builtins and each other", () => {
     const files = fs.readdirSync(siteJs).filter((f) => f.endsWith(".js"));
-    expect(files.sort()).to.deep.equal(["checksums.js", "cli.js", "image-reference.js", "registry.js", "state.js"]);
+    expect(files.sort()).to.deep.equal([
+      "checksums.js",
+      "cli.js",
+      "image-reference.js",
+      "registry.js",
+      "state.js",
+    ]);
     for (const f of files) {
       const requires = [
         ...fs.readFileSync(path.join(siteJs, f), "utf8").matchAll(/require\("([^"]+)"\)/g),
