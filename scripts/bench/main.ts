@@ -22,12 +22,20 @@ import {
 import { floorProject, programProject } from "./projects";
 import { BenchResult, Row, Skipped, derived, measured, misses, renderMarkdown } from "./report";
 import { Run, must, run, runMeasured, say, benchEnvironment } from "./shell";
-import { median, overheadPercent, ratio } from "./stats";
+import { median, ratio } from "./stats";
+import { CpuAccounting, CpuSplit, cpuDelta, cpuTotal, findCgroupRoot } from "./cpu";
+import { wrappedToolchain } from "./cpu-tools";
+import { cpuRow, groupRow, overheadRow, shareRow } from "./cpu-rows";
 
-/** The targets of issue #8. */
+/** The targets of issues #8, #17 and #22; the % targets are on CPU time (user + system) of the whole tree. */
 export const TARGETS = {
   policyPackOverheadPercent: { kind: "max", limit: 10 },
-  programOverheadPercent: { kind: "max", limit: 25 },
+  /** Issue #22: the program's CPU over the engine floor's. */
+  programOverheadPercent: { kind: "max", limit: 10 },
+  /** Issue #22: CPU of the pack's process until its server is up. */
+  packStartCpuSeconds: { kind: "max", limit: 0.3 },
+  /** Issue #22: keel's pack over an empty pack, in % of the preview without a pack. */
+  rulesOverEmptyPercent: { kind: "max", limit: 2 },
   noOpUpOverPreview: { kind: "max", limit: 1.2 },
   auditObjectsPerSecondOneCore: { kind: "min", limit: 2000 },
   /** Issue #17: CPU (user + sys) of the installed `keel-audit` command on a one-object file. */
@@ -79,6 +87,9 @@ class Bench {
   readonly skipped: Skipped[] = [];
   readonly details: Record<string, unknown> = {};
   readonly env: NodeJS.ProcessEnv;
+  /** `env` with the wrapped toolchain: every pulumi command's processes are counted per role. */
+  readonly pulumiEnv: NodeJS.ProcessEnv;
+  readonly cpu: CpuAccounting;
   private prodPreview?: { resources: PreviewResource[]; steps: number };
 
   constructor(
@@ -93,11 +104,18 @@ class Bench {
       PULUMI_BACKEND_URL: `file://${state}`,
       PULUMI_CONFIG_PASSPHRASE: passphrase,
     });
+    this.cpu = new CpuAccounting(findCgroupRoot(), path.basename(tmp));
+    const wrapper = path.join(root, "scripts", "bench", "cpu-wrap.sh");
+    this.pulumiEnv = wrappedToolchain(this.env, path.join(tmp, "cpu"), wrapper, this.cpu.dir);
     this.pulumi(tmp, ["login", `file://${state}`]);
   }
 
-  pulumi(cwd: string, args: string[]): Run {
-    return must("pulumi", [...args, "--non-interactive"], { cwd, env: this.env });
+  /** Runs pulumi through the wrapped toolchain; `cpu` is what its process trees used, per role. */
+  pulumi(cwd: string, args: string[]): Run & { cpu: CpuSplit } {
+    const before = this.cpu.read();
+    const r = must("pulumi", [...args, "--non-interactive"], { cwd, env: this.pulumiEnv });
+    this.cpu.settle();
+    return { ...r, cpu: cpuDelta(before, this.cpu.read()) };
   }
 
   /** Samples `runs` times; each sample is one call of `measure`, with a progress line. */
@@ -121,9 +139,14 @@ class Bench {
     return this.prodProjectDir;
   }
 
-  previewJson(cwd: string, stack: string, extra: string[] = []): { seconds: number; steps: PreviewStep[] } {
+  previewJson(
+    cwd: string,
+    stack: string,
+    extra: string[] = [],
+  ): { seconds: number; cpu: CpuSplit; steps: PreviewStep[] } {
     const r = this.pulumi(cwd, ["preview", "--json", "--stack", stack, ...extra]);
-    return { seconds: r.seconds, steps: (JSON.parse(r.stdout) as { steps?: PreviewStep[] }).steps ?? [] };
+    const steps = (JSON.parse(r.stdout) as { steps?: PreviewStep[] }).steps ?? [];
+    return { seconds: r.seconds, cpu: r.cpu, steps };
   }
 
   policyArgs(stack: string): string[] {
@@ -170,6 +193,7 @@ class Bench {
       keel: this.policyArgs("prod"),
     };
     const times: Record<keyof typeof variants, number[]> = { none: [], empty: [], keel: [] };
+    const cpus: Record<keyof typeof variants, CpuSplit[]> = { none: [], empty: [], keel: [] };
     const names = Object.keys(variants) as (keyof typeof variants)[];
     this.sample("(a)+(b) prod preview without a pack / with an empty pack / with keel's pack", (i) => {
       let total = 0;
@@ -182,6 +206,7 @@ class Bench {
           );
         }
         times[v].push(r.seconds);
+        cpus[v].push(r.cpu);
         total += r.seconds;
       }
       return { seconds: total };
@@ -194,14 +219,12 @@ class Bench {
       prod.resources.length,
     );
     count.note = `${prod.steps} steps with components`;
-    const none = median(times.none);
-    const packOverhead = derived(
-      "b.overhead",
-      "keel's policy pack: overhead over preview",
-      "%",
-      overheadPercent(median(times.keel), none),
-      TARGETS.policyPackOverheadPercent,
-    );
+    const total = (v: keyof typeof variants) => cpus[v].map(cpuTotal);
+    const starts = this.sample("(b) pack start: keel's pack / the empty pack (CPU to its port)", () => {
+      const keel = this.packStart(path.join(root, "policy-pack"));
+      const bare = this.packStart(empty);
+      return { keel, bare, seconds: keel + bare };
+    });
     const r0 = replays[0]!;
     this.details.analyzeStackReplay = {
       policies: r0.policies,
@@ -210,21 +233,46 @@ class Bench {
     };
     this.rows.push(
       count,
-      measured("a.preview", "`pulumi preview` of the prod stack", "s", times.none),
-      measured("b.preview", "the same with `--policy-pack policy-pack` (prod config)", "s", times.keel),
-      measured("b.empty", "the same with an empty policy pack (one no-op stack policy)", "s", times.empty),
-      packOverhead,
-      derived(
-        "b.engine",
-        "of which any Node.js pack costs (empty pack over none)",
-        "%",
-        overheadPercent(median(times.empty), none),
+      cpuRow("a.cpu", "`pulumi preview` of the prod stack: CPU of all its processes", cpus.none),
+      measured("a.preview", "the same, wall time", "s", times.none),
+      cpuRow("b.cpu", "the same with `--policy-pack policy-pack` (prod config): CPU", cpus.keel),
+      cpuRow("b.empty-cpu", "the same with an empty policy pack (one no-op stack policy): CPU", cpus.empty),
+      measured("b.preview", "with keel's pack, wall time", "s", times.keel),
+      measured("b.empty", "with the empty pack, wall time", "s", times.empty),
+      overheadRow(
+        "b.overhead",
+        "keel's policy pack: CPU over the preview without a pack",
+        total("keel"),
+        total("none"),
+        TARGETS.policyPackOverheadPercent,
       ),
-      derived(
+      overheadRow(
+        "b.engine",
+        "of which any Node.js pack costs (empty pack over none), CPU",
+        total("empty"),
+        total("none"),
+      ),
+      shareRow(
         "b.rules",
-        "of which keel's policies cost (keel over empty pack)",
-        "%",
-        ((median(times.keel) - median(times.empty)) / none) * 100,
+        "of which keel's policies cost (keel over empty pack, in % of no pack), CPU",
+        total("keel"),
+        total("empty"),
+        total("none"),
+        TARGETS.rulesOverEmptyPercent,
+      ),
+      overheadRow("b.overhead-wall", "keel's pack over no pack, wall time", times.keel, times.none),
+      measured(
+        "b.start",
+        "pack start: CPU of keel's pack process until its server writes its port",
+        "s",
+        starts.map((r) => r.keel),
+        TARGETS.packStartCpuSeconds,
+      ),
+      measured(
+        "b.start-empty",
+        "the same for the empty pack",
+        "s",
+        starts.map((r) => r.bare),
       ),
       measured(
         "b.load-lib",
@@ -259,6 +307,14 @@ class Bench {
     return { ...result, seconds: (result.decodeCpuMs + result.analyzeCpuMs) / 1000 };
   }
 
+  /** CPU seconds of a policy pack's process from its start until its server is up (pack-start.ts). */
+  packStart(packDir: string): number {
+    const script = path.join(__dirname, "pack-start.js");
+    const r = must(process.execPath, [script, packDir], { cwd: root, env: this.env });
+    const last = r.stderr.trim().split("\n").pop() ?? "";
+    return (JSON.parse(last) as { cpuMs: number }).cpuMs / 1000;
+  }
+
   /** (c) the engine floor: the same custom resources with constant inputs, previewed the same way. */
   floor(): void {
     const prod = this.prod();
@@ -278,26 +334,34 @@ class Bench {
     );
     const real: number[] = [];
     const floor: number[] = [];
+    const realCpu: CpuSplit[] = [];
+    const floorCpu: CpuSplit[] = [];
     this.sample("(c) prod preview / engine floor preview", (i) => {
       const order = i % 2 === 0 ? [false, true] : [true, false];
       let total = 0;
       for (const isFloor of order) {
         const r = isFloor ? this.previewJson(cwd, "floor") : this.previewJson(this.prodProject(), "prod");
         (isFloor ? floor : real).push(r.seconds);
+        (isFloor ? floorCpu : realCpu).push(r.cpu);
         total += r.seconds;
       }
       return { seconds: total };
     });
     this.rows.push(
-      measured("c.floor", "engine floor: same resources, constant inputs, no components", "s", floor),
-      measured("c.preview", "`pulumi preview` of the prod stack (paired with the floor)", "s", real),
-      derived(
+      cpuRow("c.floor-cpu", "engine floor: same resources, constant inputs, no components: CPU", floorCpu),
+      cpuRow("c.cpu", "`pulumi preview` of the prod stack (paired with the floor): CPU", realCpu),
+      measured("c.floor", "engine floor, wall time", "s", floor),
+      measured("c.preview", "prod preview, wall time", "s", real),
+      overheadRow(
         "c.overhead",
-        "program overhead over the engine floor",
-        "%",
-        overheadPercent(median(real), median(floor)),
+        "program overhead over the engine floor, CPU",
+        realCpu.map(cpuTotal),
+        floorCpu.map(cpuTotal),
         TARGETS.programOverheadPercent,
       ),
+      groupRow("c.program", "of which the program's Node.js process, CPU", realCpu, "program"),
+      groupRow("c.floor-program", "the floor's Node.js process, CPU", floorCpu, "program"),
+      overheadRow("c.overhead-wall", "program overhead over the engine floor, wall time", real, floor),
     );
   }
 
@@ -360,7 +424,7 @@ class Bench {
     say("(d) pulumi destroy of the dev stack");
     const d = run("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive"], {
       cwd,
-      env: this.env,
+      env: this.pulumiEnv,
     });
     if (d.status !== 0) {
       this.opts.keep = true;
@@ -689,6 +753,11 @@ function benchmark(opts: BenchOptions): number {
     failed = true;
     say(`FAILED: ${(e as Error).message}`);
   } finally {
+    try {
+      bench?.cpu.remove();
+    } catch (e) {
+      say(`could not remove the bench's cgroups: ${(e as Error).message}`);
+    }
     if (opts.keep) say(`kept ${tmp}`);
     else fs.rmSync(tmp, { recursive: true, force: true });
   }

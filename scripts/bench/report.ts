@@ -1,5 +1,5 @@
 /** The benchmark's results: their JSON shape and the Markdown table rendered from it. */
-import { Target, Verdict, evaluate, median } from "./stats";
+import { Target, Verdict, evaluate, median, spread } from "./stats";
 
 export type Unit = "s" | "%" | "x" | "objects/s" | "MiB" | "count";
 
@@ -11,6 +11,8 @@ export interface Row {
   /** The median of `samples`, or a value derived from other rows' medians (a ratio). */
   value: number;
   samples?: number[];
+  /** The largest distance of a sample from the median (percentage points for a % row). */
+  spread?: number;
   target?: Target;
   verdict?: Verdict;
   note?: string;
@@ -54,7 +56,10 @@ export function derived(
   samples?: number[],
 ): Row {
   const row: Row = { id, measure, unit, value };
-  if (samples) row.samples = samples;
+  if (samples) {
+    row.samples = samples;
+    row.spread = spread(samples);
+  }
   if (target) {
     row.target = target;
     row.verdict = evaluate(value, target);
@@ -79,6 +84,11 @@ export function formatValue(value: number, unit: Unit): string {
   }
 }
 
+/** A spread in the row's unit, without a sign: points for %, seconds for s. */
+export function formatSpread(value: number, unit: Unit): string {
+  return unit === "%" ? `${value.toFixed(1)} pt` : formatValue(value, unit);
+}
+
 function formatTarget(target: Target, unit: Unit): string {
   const bound = unit === "%" ? `${target.limit} %` : formatValue(target.limit, unit);
   return `${target.kind === "max" ? "≤" : "≥"} ${bound}`;
@@ -100,19 +110,20 @@ export function renderMarkdown(result: BenchResult): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(", "),
     "",
-    "| # | measure | median | runs | target | result |",
-    "|---|---|---|---|---|---|",
+    "| # | measure | median | spread | runs | target | result |",
+    "|---|---|---|---|---|---|---|",
   ];
   for (const r of result.rows) {
     const samples = r.samples ? r.samples.map((s) => formatValue(s, r.unit)).join(", ") : "";
     const target = r.target ? formatTarget(r.target, r.unit) : "";
     const verdict = r.verdict ? (r.verdict === "pass" ? "pass" : "**miss**") : "";
     const measure = r.note ? `${r.measure} (${r.note})` : r.measure;
+    const spreadCell = r.spread === undefined ? "" : `± ${formatSpread(r.spread, r.unit)}`;
     lines.push(
-      `| ${r.id} | ${cell(measure)} | ${formatValue(r.value, r.unit)} | ${samples} | ${target} | ${verdict} |`,
+      `| ${r.id} | ${cell(measure)} | ${formatValue(r.value, r.unit)} | ${spreadCell} | ${samples} | ${target} | ${verdict} |`,
     );
   }
-  for (const s of result.skipped) lines.push(`| ${s.id} | skipped: ${cell(s.reason)} | | | | |`);
+  for (const s of result.skipped) lines.push(`| ${s.id} | skipped: ${cell(s.reason)} | | | | | |`);
   lines.push("");
   return lines.join("\n");
 }

@@ -30,3 +30,31 @@ export type Verdict = "pass" | "miss";
 export function evaluate(value: number, target: Target): Verdict {
   return (target.kind === "max" ? value <= target.limit : value >= target.limit) ? "pass" : "miss";
 }
+
+/** The largest distance of a sample from the median, in the samples' unit (percentage points for %). */
+export function spread(samples: readonly number[]): number {
+  const m = median(samples);
+  return Math.max(...samples.map((s) => Math.abs(s - m)));
+}
+
+/** Per-run overheads of `values[i]` over `bases[i]`, in percent: runs are paired, so each ratio is local. */
+export function pairedOverheads(values: readonly number[], bases: readonly number[]): number[] {
+  if (values.length !== bases.length || values.length === 0)
+    throw new Error(`paired samples differ in number: ${values.length} and ${bases.length}`);
+  return values.map((v, i) => overheadPercent(v, bases[i]!));
+}
+
+/** Per-run `(values[i] - others[i]) / bases[i]` in percent: one part's share of an overhead. */
+export function pairedShares(
+  values: readonly number[],
+  others: readonly number[],
+  bases: readonly number[],
+): number[] {
+  if (values.length !== others.length || values.length !== bases.length || values.length === 0)
+    throw new Error("paired samples differ in number");
+  return values.map((v, i) => {
+    const base = bases[i]!;
+    if (!(base > 0)) throw new Error(`share of a non-positive base (${base})`);
+    return ((v - others[i]!) / base) * 100;
+  });
+}

@@ -151,15 +151,15 @@ describe("bench: report", () => {
     const md = renderMarkdown(result);
     expect(md).to.contain("2 cores (AMD EPYC), 24 GiB");
     expect(md).to.contain("node v20.20.2, pulumi v3.259.0");
-    expect(md).to.contain("| # | measure | median | runs | target | result |");
-    expect(md).to.contain("| a.preview | prod preview | 12.5 s | 12.5 s, 11.0 s, 30.0 s |  |  |");
-    expect(md).to.contain("| b.overhead | pack overhead | +14.2 % |  | ≤ 10 % | **miss** |");
+    expect(md).to.contain("| # | measure | median | spread | runs | target | result |");
+    expect(md).to.contain("| a.preview | prod preview | 12.5 s | ± 17.5 s | 12.5 s, 11.0 s, 30.0 s |  |  |");
+    expect(md).to.contain("| b.overhead | pack overhead | +14.2 % |  |  | ≤ 10 % | **miss** |");
     expect(md).to.contain("| e.rate-1 | audit \\| one core | 2,500 objects/s |");
     expect(md).to.contain("≥ 2,000 objects/s | pass |");
     expect(md).to.contain("| d | skipped: a keel stack is deployed |");
     // Every table line has the same number of cells as the header.
     const rows = md.split("\n").filter((l) => l.startsWith("| "));
-    for (const r of rows) expect(r.replace(/\\\|/g, "").split("|").length, r).to.equal(8);
+    for (const r of rows) expect(r.replace(/\\\|/g, "").split("|").length, r).to.equal(9);
   });
 });
 
