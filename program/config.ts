@@ -41,6 +41,7 @@ export interface StackConfig extends PlatformSettings {
   backup: { schedule: string; retain: number };
   protectData: boolean;
   secretRotation: number;
+  maintenance: boolean;
 }
 
 /** Each platform's `keel:<key>` settings object, typed by its table entry. */
@@ -70,6 +71,7 @@ const defaults: { [K in Exclude<keyof StackConfig, "site">]: StackConfig[K] | un
   backup: siteDefaults.backup,
   protectData: false,
   secretRotation: 0,
+  maintenance: false,
   ...(Object.fromEntries(platformNames.map((p) => [p, {}])) as PlatformSettings),
 };
 
@@ -272,6 +274,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
   const gpu = bool("gpu", get("gpu"));
   const protectData = bool("protectData", get("protectData"));
   const secretRotation = get("secretRotation") as number;
+  const maintenance = bool("maintenance", get("maintenance"));
   const site = resolveSite(
     {
       domain: get("domain") as string,
@@ -282,6 +285,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
       backup,
       protectData,
       secretRotation,
+      maintenance,
       airGapped,
       gpu,
     },
@@ -304,6 +308,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     backup,
     protectData,
     secretRotation,
+    maintenance,
     ...settings,
   };
 }

@@ -68,6 +68,7 @@ export function aiCoreKeycloak(
       runAsUser: 1000,
       scratchVolumes: [{ name: "data", mountPath: "/opt/keycloak/data", sizeLimit: "256Mi" }],
       critical: true,
+      maintenance: site.maintenance,
       allowFrom: [
         { namespace: site.ingress.controllerNamespace },
         { app: "orchestrator" },

@@ -33,6 +33,7 @@ export function aiCoreStores(
       backup: { ...site.backup, storageClass: site.storageClasses.bulk },
       protect: site.protectData,
       rotation: site.secretRotation,
+      maintenance: site.maintenance,
     },
     { parent },
   );
@@ -49,6 +50,7 @@ export function aiCoreStores(
       storageClass: site.storageClasses.fast,
       allowFrom: [{ app: "orchestrator" }],
       rotation: site.secretRotation,
+      maintenance: site.maintenance,
     },
     { parent },
   );

@@ -26,6 +26,8 @@ export interface ObjectStoreArgs {
   protect?: boolean;
   /** Bump to rotate the keys. @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 export function validateObjectStoreArgs(args: ObjectStoreArgs): ValidationError[] {
@@ -106,6 +108,7 @@ export class ObjectStore extends pulumi.ComponentResource {
         ],
         scratchVolumes: backend.scratchVolumes,
         critical: true,
+        maintenance: args.maintenance,
         terminationGracePeriodSeconds: 60,
         allowFrom: args.allowFrom,
       },

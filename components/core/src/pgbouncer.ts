@@ -35,6 +35,8 @@ export interface PgBouncerArgs {
   replicas?: number;
   /** Who may connect on 5432. @default [] */
   allowFrom?: NetworkPeer[];
+  /** A node maintenance window: a single replica's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 export function validatePgBouncerArgs(args: PgBouncerArgs): ValidationError[] {
@@ -155,6 +157,7 @@ export class PgBouncer extends pulumi.ComponentResource {
         ],
         secretFiles: [{ name: "auth", mountPath: "/etc/pgbouncer/auth", secretName: auth.metadata.name }],
         critical: true,
+        maintenance: args.maintenance,
         allowFrom: args.allowFrom,
         egressTo: [{ app: args.serverApp, ports: [5432] }],
         annotations: { [keys.dbPools]: `${args.databaseId}=${args.poolSize}` },

@@ -62,6 +62,8 @@ export interface PostgresArgs {
   protect?: boolean;
   /** Bump to rotate the password. @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 const sqlIdentifier = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -336,6 +338,7 @@ export class Postgres extends pulumi.ComponentResource {
         ],
         scratchVolumes: [{ name: "run", mountPath: "/var/run/postgresql", sizeLimit: "16Mi" }],
         critical: true,
+        maintenance: args.maintenance,
         terminationGracePeriodSeconds: 120,
         allowFrom: [...(args.allowFrom ?? []), { app: `${app}-backup` }],
         egressTo: args.egressTo,

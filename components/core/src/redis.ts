@@ -40,6 +40,8 @@ export interface RedisArgs {
   allowFrom?: NetworkPeer[];
   /** @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 /** maxmemory in bytes: `ratio` of the limit (F18). */
@@ -135,6 +137,7 @@ export class Redis extends pulumi.ComponentResource {
           : [],
         scratchVolumes: persistence ? [] : [{ name: "data", mountPath: "/data", sizeLimit: "16Mi" }],
         critical: persistence,
+        maintenance: args.maintenance,
         allowFrom: args.allowFrom,
       },
       { parent: this },

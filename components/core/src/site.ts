@@ -22,6 +22,12 @@ export interface SiteArgs {
   protectData?: boolean;
   /** Bump to rotate every generated secret. @default 0 */
   secretRotation?: number;
+  /**
+   * A node maintenance window: while true, the budget of each critical workload that runs a single replica
+   * lets its pod be evicted, so `kubectl drain` proceeds (with that service down while its pod moves).
+   * Replicated workloads keep their budgets. Set it for the drains, then back to false. @default false
+   */
+  maintenance?: boolean;
   /** Nothing the stack runs may depend on the internet. @default false */
   airGapped?: boolean;
   /** The cluster has GPU nodes. @default false */
@@ -42,6 +48,7 @@ export interface Site {
   readonly backup: { readonly schedule: string; readonly retain: number };
   readonly protectData: boolean;
   readonly secretRotation: number;
+  readonly maintenance: boolean;
   readonly airGapped: boolean;
   readonly gpu: boolean;
 }
@@ -66,6 +73,7 @@ function filled(args: SiteArgs): Site {
     backup: { ...siteDefaults.backup, ...args.backup },
     protectData: args.protectData ?? false,
     secretRotation: args.secretRotation ?? 0,
+    maintenance: args.maintenance ?? false,
     airGapped: args.airGapped ?? false,
     gpu: args.gpu ?? false,
   };
@@ -101,6 +109,8 @@ export function validateSiteArgs(args: SiteArgs, prefix = ""): ValidationError[]
   const rotation = site.secretRotation;
   if (!Number.isInteger(rotation) || rotation < 0 || rotation > 1_000_000)
     bad("secretRotation", `must be an integer from 0 to 1000000; got ${JSON.stringify(rotation)}`);
+  if (typeof site.maintenance !== "boolean")
+    bad("maintenance", `must be true or false; got ${JSON.stringify(site.maintenance)}`);
   return problems;
 }
 

@@ -40,7 +40,10 @@ export function workloadNetworkPolicy(
   );
 }
 
-/** A PDB when replicated, autoscaled or critical: one pod may go at a time, or the single one must stay. */
+/**
+ * A PDB when replicated, autoscaled or critical: one pod may go at a time, or the single one must stay —
+ * except in a maintenance window, when the single one may go too (a drain would otherwise wait forever).
+ */
 export function workloadDisruptionBudget(
   name: string,
   args: WorkloadArgs,
@@ -56,7 +59,9 @@ export function workloadDisruptionBudget(
       metadata: meta,
       spec: {
         selector: { matchLabels: selector },
-        ...(replicas > 1 || args.autoscaling ? { maxUnavailable: 1 } : { minAvailable: 1 }),
+        ...(replicas > 1 || args.autoscaling || args.maintenance
+          ? { maxUnavailable: 1 }
+          : { minAvailable: 1 }),
         unhealthyPodEvictionPolicy: "AlwaysAllow",
       },
     },

@@ -98,8 +98,13 @@ export interface WorkloadArgs {
   configFiles?: ConfigFiles[];
   /** @default [] */
   secretFiles?: SecretFiles[];
-  /** A PodDisruptionBudget is created even with one replica. @default false */
+  /** A PodDisruptionBudget is created even with one replica: its one pod stays through drains. @default false */
   critical?: boolean;
+  /**
+   * A node maintenance window (the site's `maintenance`): a critical workload's single pod may then be
+   * evicted, so drains proceed. @default false
+   */
+  maintenance?: boolean;
   /** Creates an HPA; only for stateless workloads. @default undefined */
   autoscaling?: Autoscaling;
   /** Who may connect to the exposed ports (F13). @default [] (nobody) */

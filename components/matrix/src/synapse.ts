@@ -28,6 +28,8 @@ export interface SynapseProcessesArgs {
   image: string;
   /** The main process's app name. @default "synapse-main" */
   mainApp?: string;
+  /** A node maintenance window: the main process's budget lets drains evict it. @default false */
+  maintenance?: boolean;
   /** The worker StatefulSets (from `workerGroups`). */
   groups: WorkerGroup[];
   /** Rendered homeserver.yaml and log.yaml, shared by every process. */
@@ -142,6 +144,7 @@ export class SynapseProcesses extends pulumi.ComponentResource {
           scratchVolumes: [{ name: "instance", mountPath: "/run/synapse", sizeLimit: "1Mi" }],
           sharedVolumes: p.media ? [args.mediaStore] : [],
           critical: p.critical,
+          maintenance: args.maintenance,
           publishNotReadyAddresses: true,
           // In-flight requests and replication finish; federation senders flush their queues.
           terminationGracePeriodSeconds: 60,

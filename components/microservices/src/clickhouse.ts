@@ -75,6 +75,8 @@ export interface ClickHouseArgs {
   protect?: boolean;
   /** @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 /** ClickHouse (official image, pinned) as a StatefulSet running as uid 101, probed on /ping. */
@@ -147,6 +149,7 @@ export class ClickHouse extends pulumi.ComponentResource {
           },
         ],
         critical: true,
+        maintenance: args.maintenance,
         terminationGracePeriodSeconds: 120,
         allowFrom: [...(args.allowFrom ?? []), { app: "clickhouse-backup", ports: [9000] }],
         annotations: { "keel.dev/database": `${args.partOf}/clickhouse` },

@@ -47,6 +47,7 @@ export function microservicesStores(scope: MicroservicesScope): MicroservicesSto
       storageSize: plan.volumes.redis,
       allowFrom: [{ app: "ai-service" }, { app: "audit-sink" }, { app: "message-queue" }],
       rotation: site.secretRotation,
+      maintenance: site.maintenance,
     },
     { parent, protect: site.protectData },
   );
@@ -63,6 +64,7 @@ export function microservicesStores(scope: MicroservicesScope): MicroservicesSto
       allowFrom: [{ app: "audit-sink" }],
       protect: site.protectData,
       rotation: site.secretRotation,
+      maintenance: site.maintenance,
     },
     { parent },
   );

@@ -58,6 +58,7 @@ function postgres(scope: OsintScope): Postgres {
       backup: backupPolicy(scope),
       protect: plan.site.protectData,
       rotation: plan.site.secretRotation,
+      maintenance: plan.site.maintenance,
     },
     { parent },
   );
@@ -78,6 +79,7 @@ function redis({ name, plan, namespace, parent }: OsintScope): Redis {
       storageSize: plan.volumes.redis,
       allowFrom: peers(...services),
       rotation: plan.site.secretRotation,
+      maintenance: plan.site.maintenance,
     },
     { parent },
   );
@@ -99,6 +101,7 @@ function elasticsearch(scope: OsintScope): Elasticsearch {
       allowFrom: peers(...services),
       protect: plan.site.protectData,
       rotation: plan.site.secretRotation,
+      maintenance: plan.site.maintenance,
     },
     { parent },
   );
@@ -117,6 +120,7 @@ function rabbitmq({ name, plan, namespace, parent }: OsintScope): RabbitMQ {
       allowFrom: peers(...services, connector),
       protect: plan.site.protectData,
       rotation: plan.site.secretRotation,
+      maintenance: plan.site.maintenance,
     },
     { parent },
   );
@@ -137,6 +141,7 @@ function neo4j(scope: OsintScope): Neo4j {
       allowFrom: peers("orchestrator", "enricher"),
       protect: plan.site.protectData,
       rotation: plan.site.secretRotation,
+      maintenance: plan.site.maintenance,
     },
     { parent },
   );
@@ -156,6 +161,7 @@ function objectStore({ name, plan, namespace, parent }: OsintScope): ObjectStore
       allowFrom: peers(...services, connector),
       protect: plan.site.protectData,
       rotation: plan.site.secretRotation,
+      maintenance: plan.site.maintenance,
     },
     { parent },
   );

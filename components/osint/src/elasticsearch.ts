@@ -39,6 +39,8 @@ export interface ElasticsearchArgs {
   protect?: boolean;
   /** @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 export function validateElasticsearchArgs(args: ElasticsearchArgs): ValidationError[] {
@@ -179,6 +181,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
           { name: "logs", mountPath: "/usr/share/elasticsearch/logs", sizeLimit: "512Mi" },
         ],
         critical: true,
+        maintenance: args.maintenance,
         terminationGracePeriodSeconds: 180,
         allowFrom: [
           ...(args.allowFrom ?? []),

@@ -86,6 +86,8 @@ export interface Neo4jArgs {
   protect?: boolean;
   /** @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 /**
@@ -149,6 +151,7 @@ export class Neo4j extends pulumi.ComponentResource {
         ],
         configFiles: [{ name: "config", mountPath: "/config", files: { "neo4j.conf": conf } }],
         critical: true,
+        maintenance: args.maintenance,
         terminationGracePeriodSeconds: 120,
         allowFrom: [...(args.allowFrom ?? []), { app: "neo4j-backup", ports: [this.boltPort] }],
         annotations: { "keel.dev/database": `${args.partOf}/neo4j` },

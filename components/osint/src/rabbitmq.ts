@@ -41,6 +41,8 @@ export interface RabbitMQArgs {
   protect?: boolean;
   /** @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 /**
@@ -109,6 +111,7 @@ export class RabbitMQ extends pulumi.ComponentResource {
         ],
         configFiles,
         critical: true,
+        maintenance: args.maintenance,
         terminationGracePeriodSeconds: 60,
         allowFrom: args.allowFrom,
       },

@@ -26,6 +26,7 @@ export function liveKitWithRedis(
       storageSize: `${plan.redisStorageGi}Gi`,
       allowFrom: [{ app: "livekit" }],
       rotation,
+      maintenance: site.maintenance,
     },
     { parent },
   );
@@ -49,6 +50,7 @@ export function liveKitWithRedis(
       allowFrom: [{ namespace: site.ingress.controllerNamespace }, ...plan.livekitClients],
       mediaRelays: [{ app: "stunnerd" }],
       rotation,
+      maintenance: site.maintenance,
     },
     { parent, dependsOn: [redis] },
   );

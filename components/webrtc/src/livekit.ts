@@ -66,6 +66,8 @@ export interface LiveKitArgs {
   mediaRelays?: NetworkPeer[];
   /** @default 0 */
   rotation?: number;
+  /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
+  maintenance?: boolean;
 }
 
 /**
@@ -121,6 +123,7 @@ export class LiveKit extends pulumi.ComponentResource {
         secretEnv: { LIVEKIT_KEYS: this.keys.ref("keys"), REDIS_PASSWORD: args.redisPassword },
         configFiles: [{ name: "config", mountPath: "/etc/livekit", files: { "livekit.yaml": config } }],
         critical: true,
+        maintenance: args.maintenance,
         // Lets rooms drain: participants move to other nodes before the process exits.
         terminationGracePeriodSeconds: 300,
         allowFrom: args.allowFrom,

@@ -95,6 +95,34 @@ export const STACK_CASES: RuleCase[] = [
       },
     ],
   },
+  {
+    rule: "pdb-required",
+    title: "a budget that lets no pod go blocks every drain, unless the workload is declared critical",
+    mutate: (o) => {
+      spec(find(o, "PodDisruptionBudget", "api")).maxUnavailable = 0;
+      const worker = spec(find(o, "PodDisruptionBudget", "worker"));
+      delete worker.maxUnavailable;
+      worker.minAvailable = "100%";
+      // tts is annotated keel.dev/critical: its owner relaxes the budget for maintenance windows.
+      const tts = spec(find(o, "PodDisruptionBudget", "tts"));
+      delete tts.maxUnavailable;
+      tts.minAvailable = 1;
+    },
+    expect: [
+      {
+        kind: "Deployment",
+        name: "api",
+        message:
+          'PodDisruptionBudget platform/api lets no pod of its 2 replica(s) be evicted, so every node drain waits forever: use maxUnavailable: 1, or annotate the workload keel.dev/critical: "true" and relax the budget in maintenance windows',
+      },
+      {
+        kind: "Deployment",
+        name: "worker",
+        message:
+          'PodDisruptionBudget platform/worker lets no pod of its 2 replica(s) be evicted, so every node drain waits forever: use maxUnavailable: 1, or annotate the workload keel.dev/critical: "true" and relax the budget in maintenance windows',
+      },
+    ],
+  },
   // ---- F11
   {
     rule: "hpa-required",

@@ -105,6 +105,7 @@ export function liDatabase(
       backup: { ...site.backup, storageClass: site.storageClasses.bulk },
       protect: site.protectData,
       rotation: site.secretRotation,
+      maintenance: site.maintenance,
     },
     child,
   );

@@ -49,6 +49,7 @@ export function liKeyVault(
         DJANGO_SECRET_KEY: secret.ref("django-secret-key"),
       },
       critical: true,
+      maintenance: plan.site.maintenance,
       allowFrom: [fromIngress(c)],
       egressTo: [
         { app: apps.postgres, ports: [postgres.port] },

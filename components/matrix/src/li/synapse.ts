@@ -43,6 +43,7 @@ export function liSynapse(
       partOf: c.partOf,
       image: plan.synapseImage,
       mainApp: apps.synapse,
+      maintenance: site.maintenance,
       groups: [],
       homeserverYaml: renderHomeserverConfig({
         domain: site.domain,

@@ -56,6 +56,7 @@ export function matrixDatabase(c: MatrixContext): MatrixDatabase {
       backup: { ...site.backup, storageClass: site.storageClasses.bulk },
       protect: site.protectData,
       rotation: site.secretRotation,
+      maintenance: site.maintenance,
     },
     { parent: c.parent },
   );
@@ -76,6 +77,7 @@ export function matrixDatabase(c: MatrixContext): MatrixDatabase {
       maxClientConnections: plan.pgbouncer.maxClientConn,
       replicas: plan.replicas.pgbouncer,
       allowFrom: plan.synapseApps.map((app) => ({ app })),
+      maintenance: site.maintenance,
     },
     { parent: c.parent },
   );

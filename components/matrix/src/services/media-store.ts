@@ -45,6 +45,7 @@ export function mediaStore(c: MatrixContext): MatrixMediaStore {
       allowFrom: [{ app: mirrorApp }, ...(plan.lawfulIntercept?.readers.objectStore ?? [])],
       protect: site.protectData,
       rotation: site.secretRotation,
+      maintenance: site.maintenance,
     },
     child,
   );

@@ -34,6 +34,7 @@ export function matrixRedis(
       storageSize: "1Gi",
       allowFrom: args.allowFrom,
       rotation: c.site.secretRotation,
+      maintenance: c.site.maintenance,
     },
     { parent: c.parent },
   );

@@ -95,6 +95,7 @@ export function synapseProcesses(c: MatrixContext, peers: SynapsePeers): Synapse
       namespace: c.namespace,
       partOf: c.partOf,
       image: site.images.image("synapse"),
+      maintenance: site.maintenance,
       groups: [...plan.groups],
       homeserverYaml,
       logYaml: renderLogConfig(),
