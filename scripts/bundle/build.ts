@@ -23,6 +23,15 @@ import { formatImageList } from "./site/registry";
 import { PluginRef, StateSummary, stateProblems, summarizeState } from "./site/state";
 import { BundleError, readStackFile, stackConfigOf, stackTextFor } from "./stack-file";
 import { nodeToShipProblem, pinnedNodeVersion } from "./node-pin";
+import {
+  ImagesResult,
+  readSiteImages,
+  sbomImages,
+  stageImages,
+  writeSbom,
+  writeSignature,
+} from "./build-extras";
+import { loadSigningKey, publicKeyFingerprint } from "./sign";
 
 /** The repository: the nearest folder up from here with a Pulumi.yaml (this file runs compiled, from bin/). */
 const repo = (() => {
@@ -37,7 +46,7 @@ const repo = (() => {
 
 // Counted from the process start: loading the program and its SDKs is part of the build time.
 const started = Date.now() - process.uptime() * 1000;
-const totalSteps = 12;
+let totalSteps = 12;
 let stepNo = 0;
 
 function say(line: string): void {
@@ -59,6 +68,7 @@ function gitDescription(): string {
 }
 
 export function build(args: BundleArgs): void {
+  if (args.images) totalSteps++;
   const project = (
     parseDocument(fs.readFileSync(path.join(repo, "Pulumi.yaml"), "utf8")).toJS() as { name: string }
   ).name;
@@ -78,6 +88,11 @@ export function build(args: BundleArgs): void {
   if (nodeProblem) throw new BundleError(nodeProblem);
   let stateFile = args.state;
   if (stateFile && !fs.existsSync(stateFile)) throw new BundleError(`--state ${stateFile} not found`);
+  const signingKey = args.signKey
+    ? loadSigningKey(args.signKey, process.env.KEEL_BUNDLE_KEY_PASSPHRASE)
+    : undefined;
+  readSiteImages(args.siteImages);
+  if (!signingKey) say("  WARNING: no --sign-key: the site can deploy the bundle only with --allow-unsigned");
   if (!cfg.airGapped) {
     say("  WARNING: keel:airGapped is false: the site must reach the public registries the images come from");
   }
@@ -327,8 +342,14 @@ export function build(args: BundleArgs): void {
         ` (${check.unused.length} catalog images unused by this stack)`,
     );
 
+    let images: ImagesResult | undefined;
+    if (args.images) {
+      step("copying the images into the bundle (an OCI image layout, by digest)");
+      images = stageImages(repo, stage, args, say);
+    }
+
     // -------------------------------------------------------------------------------------------------------
-    step("adding the CA certificate, the deploy script and the manifest");
+    step("adding the CA certificate, the deploy script, the bill of materials and the manifest");
     const stagedState = state
       ? summarizeState(JSON.parse(fs.readFileSync(path.join(stage, "state", `${args.stack}.json`), "utf8")))
       : undefined;
@@ -361,6 +382,13 @@ export function build(args: BundleArgs): void {
       tlsMode: cfg.tls.mode,
       platforms: cfg.platforms,
       images: rendered.length,
+      imageDigests: images
+        ? Object.fromEntries(sbomImages([], images.doc).map((i) => [i.reference, i.digest]))
+        : null,
+      imagesLeftOut: images ? images.doc.leftOut.map((i) => i.reference) : null,
+      signature: signingKey
+        ? { algorithm: "ed25519", publicKeySha256: publicKeyFingerprint(signingKey) }
+        : null,
       state: state ? { time: state.time, resources: state.resources } : null,
       preview: summary,
     };
@@ -370,15 +398,36 @@ export function build(args: BundleArgs): void {
       [
         `keel air-gapped bundle: stack ${args.stack} of project ${project}`,
         "",
-        `  ./deploy.sh --kubeconfig <file> [--registry-catalog <file>]   (see ./deploy.sh --help)`,
+        `  ./deploy.sh --kubeconfig <file> --public-key <builder's public key>   (see ./deploy.sh --help)`,
         "",
         "The operator's guide is docs/air-gapped.md in the keel repository. SHA256SUMS lists every file;",
-        "deploy.sh refuses a bundle that does not match it.",
+        "deploy.sh refuses a bundle that does not match it, and one whose SHA256SUMS.sig does not verify.",
+        "images/ (with --images): an OCI image layout deploy.sh pushes into the registry; sbom.cdx.json: the",
+        "bill of materials (CycloneDX).",
         "",
       ].join("\n"),
     );
+    const components = writeSbom(
+      stage,
+      { project, keel: manifest.keel, createdAt: manifest.createdAt },
+      {
+        plugins,
+        tools: [
+          { name: "pulumi", version: pulumiVersion },
+          { name: "pulumi-language-nodejs", version: pulumiVersion },
+          ...(args.node ? [{ name: "node", version: process.version }] : []),
+          ...(images ? [images.crane] : []),
+        ],
+        images: sbomImages(rendered, images?.doc),
+      },
+    );
+    say(`  sbom.cdx.json: CycloneDX 1.5, ${components} components`);
     const manifestText = buildManifest(stage);
     fs.writeFileSync(path.join(stage, manifestName), manifestText);
+    if (signingKey) {
+      writeSignature(stage, signingKey, manifestText);
+      say(`  SHA256SUMS.sig: ed25519, public key sha256 ${publicKeyFingerprint(signingKey)}`);
+    }
     const fileCount = manifestText.split("\n").filter(Boolean).length;
     say(`  ${manifestName}: ${fileCount} files, ${mib(dirSize(stage))} unpacked`);
 
@@ -412,6 +461,7 @@ export function build(args: BundleArgs): void {
         bytes: size,
         seconds: (Date.now() - started) / 1000,
         files: fileCount,
+        images: images ? { carried: images.doc.images.length, leftOut: images.doc.leftOut.length } : null,
       }) + "\n",
     );
   } finally {

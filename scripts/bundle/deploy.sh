@@ -2,8 +2,10 @@
 # keel air-gapped deploy (the `deploy.sh` of a bundle made by `npm run bundle`). Runs on a machine with no
 # network and without the keel repository or npm: everything it runs is in this folder.
 #
-#   1. checks the bundle against SHA256SUMS (nothing changed, nothing added);
-#   2. checks every image of images.txt is in the private registry (--registry-catalog);
+#   1. checks the signature of SHA256SUMS (--public-key, with the site's openssl), then the bundle against
+#      SHA256SUMS (nothing changed, nothing added, the images' blobs included);
+#   2. pushes the images the bundle carries into the private registry with the bundle's crane (verifying
+#      digests, skipping those already there), or checks images.txt against --registry-catalog;
 #   3. selects the stack in the site's file backend (creating it, or importing the state the bundle carries);
 #   4. previews with the policy pack, then runs `pulumi up` with it;
 #   5. writes the updated state export and the CA certificate next to the bundle: carry the state back to
@@ -25,6 +27,10 @@ usage() {
 usage: ./deploy.sh [options]
 
   --kubeconfig <file>        the site cluster's kubeconfig (default: $KUBECONFIG)
+  --public-key <file>        the bundle builder's ed25519 public key (PEM): SHA256SUMS.sig must verify
+                             against it (default: $KEEL_BUNDLE_PUBLIC_KEY; needs openssl on PATH)
+  --allow-unsigned           deploy without checking a signature (only checksums)
+  --registry-insecure        push the bundle's images over plain HTTP (loopback registries always are)
   --registry-catalog <file>  image references the private registry holds, one per line; every image of
                              images.txt must be in it (without it, presence is not checked: a warning)
   --allow-missing-images     only warn about images missing from the catalog
@@ -44,6 +50,9 @@ EOF
 need() { [[ $# -ge 2 && -n $2 && $2 != --* ]] || die "$1 needs a value (see --help)"; }
 KUBECONFIG_FILE=${KUBECONFIG:-}
 CATALOG=""
+PUBLIC_KEY=${KEEL_BUNDLE_PUBLIC_KEY:-}
+ALLOW_UNSIGNED=0
+INSECURE=()
 ALLOW_MISSING=0
 SITE_DIR=${KEEL_SITE_DIR:-}
 STATE_OUT=""
@@ -55,6 +64,9 @@ while (($#)); do
   case $1 in
     --kubeconfig) need "$@"; KUBECONFIG_FILE=$2; shift 2 ;;
     --registry-catalog) need "$@"; CATALOG=$2; shift 2 ;;
+    --public-key) need "$@"; PUBLIC_KEY=$2; shift 2 ;;
+    --allow-unsigned) ALLOW_UNSIGNED=1; shift ;;
+    --registry-insecure) INSECURE=(--insecure); shift ;;
     --allow-missing-images) ALLOW_MISSING=1; shift ;;
     --site-dir) need "$@"; SITE_DIR=$2; shift 2 ;;
     --state-out) need "$@"; STATE_OUT=$2; shift 2 ;;
@@ -70,7 +82,22 @@ done
 ((DESTROY == 0)) || STEPS=6
 
 # ------------------------------------------------------------------------------------------------------------
-step "verifying the bundle against SHA256SUMS"
+step "verifying the bundle's signature and SHA256SUMS"
+# The signature is checked with the site's own openssl: nothing from the bundle runs before it verifies.
+if [[ -n $PUBLIC_KEY ]]; then
+  [[ -f $PUBLIC_KEY ]] || die "public key $PUBLIC_KEY not found"
+  [[ -f $BUNDLE/SHA256SUMS.sig ]] || die "the bundle is not signed (no SHA256SUMS.sig): do not deploy it"
+  command -v openssl >/dev/null || die "openssl is needed to check the bundle's signature (Debian package openssl)"
+  command -v sha256sum >/dev/null || die "sha256sum (coreutils) is needed to check the bundle's own tools"
+  openssl pkeyutl -verify -pubin -inkey "$PUBLIC_KEY" -rawin -in "$BUNDLE/SHA256SUMS" \
+    -sigfile "$BUNDLE/SHA256SUMS.sig" >/dev/null 2>&1 ||
+    die "the bundle's signature does not verify against $PUBLIC_KEY: do not deploy it (nothing was changed)"
+  say "  SHA256SUMS is signed by the holder of $PUBLIC_KEY"
+elif ((ALLOW_UNSIGNED)); then
+  say "  WARNING: the bundle's origin is not checked (--allow-unsigned): only its checksums"
+else
+  die "no public key to check the bundle's signature: pass --public-key <file> (or --allow-unsigned)"
+fi
 NODE=$BUNDLE/toolchain/bin/node
 [[ -x $NODE ]] || NODE=$(command -v node || true)
 [[ -n $NODE ]] || die "no Node.js: the bundle was made with --no-node and node is not on PATH"
@@ -133,9 +160,17 @@ pulumi() { command pulumi "$@" --non-interactive; }
 logged() { "$@" 2>&1 | tee -a "$LOG"; }
 
 # ------------------------------------------------------------------------------------------------------------
-step "checking the images are in the private registry"
+if [[ -f $BUNDLE/images/images.json ]]; then
+  step "pushing the bundle's images into the private registry"
+else
+  step "checking the images are in the private registry"
+fi
 if ((DESTROY)); then
   say "  skipped (--destroy)"
+elif [[ -f $BUNDLE/images/images.json ]]; then
+  "$NODE" "$BUNDLE/tools/site.js" push-images "$BUNDLE" --crane "$BUNDLE/toolchain/bin/crane" \
+    --record "$OUT_DIR/keel-$STACK-images.txt" "${INSECURE[@]}" ||
+    die "the private registry does not hold every image (nothing was deployed)"
 else
   args=("$BUNDLE/images.txt")
   [[ -z $CATALOG ]] || args+=(--catalog "$CATALOG")

@@ -13,6 +13,10 @@ describe("bundle: command line", () => {
       stackConfig: undefined,
       node: true,
       keepStaging: false,
+      images: false,
+      imageMirror: undefined,
+      siteImages: undefined,
+      signKey: undefined,
     });
   });
 
@@ -42,7 +46,43 @@ describe("bundle: command line", () => {
     expect(a.backend).to.equal("file:///srv/state");
   });
 
+  it("takes the image options and the signing key", () => {
+    const a = parseBundleArgs(
+      [
+        "--stack=s",
+        "--out=b.tgz",
+        "--images",
+        "--image-mirror",
+        "127.0.0.1:5000/mirror/",
+        "--site-images",
+        "keel-s-images.txt",
+        "--sign-key",
+        "/keys/keel.key",
+      ],
+      cwd,
+    );
+    expect(a.images).to.equal(true);
+    expect(a.imageMirror).to.equal("127.0.0.1:5000/mirror");
+    expect(a.siteImages).to.equal("/home/op/keel/keel-s-images.txt");
+    expect(a.signKey).to.equal("/keys/keel.key");
+  });
+
   const bad: [string, string[], RegExp][] = [
+    [
+      "a mirror without --images",
+      ["--stack", "s", "--out", "b.tgz", "--image-mirror", "r:5"],
+      /needs --images/,
+    ],
+    [
+      "site images without --images",
+      ["--stack", "s", "--out", "b.tgz", "--site-images", "f"],
+      /needs --images/,
+    ],
+    [
+      "a mirror that is no registry",
+      ["--stack", "s", "--out", "b.tgz", "--images", "--image-mirror", "https://r"],
+      /--image-mirror: "https:\/\/r" is not a registry/,
+    ],
     ["no --stack", ["--out", "b.tgz"], /--stack is required/],
     ["no --out", ["--stack", "s"], /--out is required/],
     ["an archive that is not .tar.gz", ["--stack", "s", "--out", "b.zip"], /must end in \.tar\.gz or \.tgz/],

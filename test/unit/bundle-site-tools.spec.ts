@@ -19,7 +19,9 @@ describe("bundle: the site's tools", () => {
     expect(files.sort()).to.deep.equal([
       "checksums.js",
       "cli.js",
+      "image-layout.js",
       "image-reference.js",
+      "push-images.js",
       "registry.js",
       "state.js",
     ]);
@@ -96,7 +98,15 @@ describe("bundle: the site's tools", () => {
     expect(spawnSync("bash", ["-n", deploySh]).status).to.equal(0);
     const help = spawnSync("bash", [deploySh, "--help"], { encoding: "utf8" });
     expect(help.status).to.equal(0);
-    for (const o of ["--kubeconfig", "--registry-catalog", "--state-out", "--import-state", "--destroy"]) {
+    for (const o of [
+      "--kubeconfig",
+      "--public-key",
+      "--allow-unsigned",
+      "--registry-catalog",
+      "--state-out",
+      "--import-state",
+      "--destroy",
+    ]) {
       expect(help.stdout).to.contain(o);
     }
     const unknown = spawnSync("bash", [deploySh, "--fast"], { encoding: "utf8" });

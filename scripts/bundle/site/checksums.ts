@@ -5,6 +5,9 @@ import * as fs from "fs";
 import * as path from "path";
 
 export const manifestName = "SHA256SUMS";
+/** The ed25519 signature of the manifest (deploy.sh checks it with the site's openssl): not listed in it. */
+export const signatureName = "SHA256SUMS.sig";
+const unlistable = new Set([manifestName, signatureName]);
 
 export interface ManifestEntry {
   sha256: string;
@@ -71,7 +74,7 @@ export function parseManifest(text: string): ManifestEntry[] {
 export function buildManifest(root: string): string {
   return formatManifest(
     listFiles(root)
-      .filter((p) => p !== manifestName)
+      .filter((p) => !unlistable.has(p))
       .map((p) => ({ path: p, sha256: sha256File(path.join(root, p)) })),
   );
 }
@@ -92,7 +95,7 @@ export function verifyManifest(root: string, manifestText?: string): VerifyResul
   const text = manifestText ?? fs.readFileSync(path.join(root, manifestName), "utf8");
   const entries = parseManifest(text);
   const listed = new Set(entries.map((e) => e.path));
-  const present = listFiles(root).filter((p) => p !== manifestName);
+  const present = listFiles(root).filter((p) => !unlistable.has(p));
   const missing: string[] = [];
   const mismatched: string[] = [];
   for (const e of entries) {

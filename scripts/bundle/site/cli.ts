@@ -3,8 +3,12 @@
 //   site.js images <images.txt> [--catalog <file>] [--allow-missing] registry presence of every image
 //   site.js state-info <state.json> [--project <p> --stack <s>]   summary; fails on a foreign state
 //   site.js state-compare <a.json> <b.json>                        "newer", "same" or "older": a against b
+//   site.js push-images <bundle dir> --crane <bin> --record <file> [--insecure]
+//                                      push the bundle's images, check the left-out ones, record digests
 import * as fs from "fs";
 import { verifyManifest } from "./checksums";
+import { formatSiteRecord } from "./image-layout";
+import { pushImages } from "./push-images";
 import { checkPresence, parseImageList } from "./registry";
 import { compareStates, stateProblems, summarizeState } from "./state";
 
@@ -79,6 +83,26 @@ function stateCompare(args: string[]): number {
   return 0;
 }
 
+function pushCommand(args: string[]): number {
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const craneBin = opt("--crane");
+  const record = opt("--record");
+  if (!craneBin || !record) throw new Error("push-images needs --crane <bin> and --record <file>");
+  const r = pushImages(args[0], { crane: craneBin, insecure: args.includes("--insecure"), say });
+  say(
+    `  ${r.pushed.length} pushed, ${r.skipped.length} already there, ${r.held.length} held by the registry`,
+  );
+  listSome("FAILED", r.failed);
+  listSome("left out of this bundle but NOT in the registry at the recorded digest", r.missing);
+  if (r.failed.length + r.missing.length > 0) return 1;
+  fs.writeFileSync(record, formatSiteRecord(r.held));
+  say(`  the registry's images and digests: ${record} (carry it back: npm run bundle -- --site-images)`);
+  return 0;
+}
+
 function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -90,9 +114,12 @@ function main(argv: string[]): number {
       return stateInfo(rest);
     case "state-compare":
       return stateCompare(rest);
+    case "push-images":
+      return pushCommand(rest);
     default:
       say("usage: site.js verify <dir> | images <images.txt> [--catalog <file>] [--allow-missing] |");
-      say("       state-info <state.json> [--project <p> --stack <s>] | state-compare <a.json> <b.json>");
+      say("       state-info <state.json> [--project <p> --stack <s>] | state-compare <a.json> <b.json> |");
+      say("       push-images <bundle dir> --crane <bin> --record <file> [--insecure]");
       return 2;
   }
 }
