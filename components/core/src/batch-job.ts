@@ -4,6 +4,7 @@ import { appLabels } from "./conventions";
 import { ValidationError, throwIfInvalid } from "./errors";
 import { NetworkPeer, toPolicyPeer, toPolicyPorts } from "./network";
 import { ResourceSpec, toK8sResources, validateResources } from "./resources";
+import { secretRotationAnnotation } from "./secret-rotation";
 import { SecretKeyRef, SharedVolume } from "./volumes";
 
 export interface BatchJobArgs {
@@ -86,8 +87,10 @@ export class BatchJob extends pulumi.ComponentResource {
         )
       : undefined;
 
+    // A rotation of the credentials it uses replaces a one-off Job (so it runs again with them).
+    const rotated = secretRotationAnnotation(Object.values(args.secretEnv ?? {}));
     const podTemplate = {
-      metadata: { labels },
+      metadata: { labels, ...(Object.keys(rotated).length > 0 ? { annotations: rotated } : {}) },
       spec: {
         restartPolicy: "Never",
         automountServiceAccountToken: false,

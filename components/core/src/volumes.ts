@@ -62,10 +62,17 @@ export interface SecretFiles {
   name: string;
   mountPath: string;
   secretName: pulumi.Input<string>;
+  /**
+   * The rotation (`keel:secretRotation`) of the generated values the files hold or derive from: the pod
+   * carries the highest as `keel.dev/secret-rotation`, so a rotation restarts it. @default 0
+   */
+  rotation?: number;
 }
 
 /** A reference to one key of a Kubernetes Secret. */
 export interface SecretKeyRef {
   secretName: pulumi.Input<string>;
   key: string;
+  /** The rotation of the value behind the key (GeneratedSecret.ref fills it); see SecretFiles. @default 0 */
+  rotation?: number;
 }

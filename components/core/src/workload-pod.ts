@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { annotations as keys } from "./conventions";
 import { toK8sProbe } from "./probes";
 import { toK8sResources } from "./resources";
+import { secretRotationAnnotation } from "./secret-rotation";
 import { ConfigFiles, ScratchVolume } from "./volumes";
 import type { WorkloadArgs } from "./workload";
 
@@ -166,10 +167,13 @@ export function podTemplate(
     ...(args.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
     ...placement(args, selector),
   };
-  return {
-    metadata: { labels, annotations: { ...renderedConfigHash(args.configFiles), ...args.podAnnotations } },
-    spec,
+  const secretRefs = [...Object.values(args.secretEnv ?? {}), ...(args.secretFiles ?? [])];
+  const annotations = {
+    ...renderedConfigHash(args.configFiles),
+    ...secretRotationAnnotation(secretRefs),
+    ...args.podAnnotations,
   };
+  return { metadata: { labels, annotations }, spec };
 }
 
 /**

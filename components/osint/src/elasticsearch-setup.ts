@@ -1,4 +1,12 @@
-import { GeneratedSecret, ResourceSpec, Workload, appLabels, toK8sResources, toPolicyPeer } from "@keel/core";
+import {
+  GeneratedSecret,
+  ResourceSpec,
+  Workload,
+  annotations as keys,
+  appLabels,
+  toK8sResources,
+  toPolicyPeer,
+} from "@keel/core";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { elasticsearchSetupScript } from "./elasticsearch-config";
@@ -55,7 +63,7 @@ export function elasticsearchSetupJob(
         ttlSecondsAfterFinished: 7 * 24 * 3600,
         template: {
           // A new rotation re-runs the job (the template changes, so the Job is replaced).
-          metadata: { labels, annotations: { "keel.dev/secret-rotation": String(args.rotation) } },
+          metadata: { labels, annotations: { [keys.secretRotation]: String(args.rotation) } },
           spec: {
             restartPolicy: "OnFailure",
             automountServiceAccountToken: false,

@@ -37,7 +37,12 @@ export class Kibana extends pulumi.ComponentResource {
         secretName: "kibana-keys",
         generate: {
           "security-key": { length: 32 },
-          "saved-objects-key": { length: 32 },
+          "saved-objects-key": {
+            length: 32,
+            neverRotated:
+              "Kibana encrypts saved objects (connector and rule secrets) with it in Elasticsearch; a new key " +
+              "leaves them undecryptable",
+          },
           "reporting-key": { length: 32 },
         },
         rotation: args.rotation,

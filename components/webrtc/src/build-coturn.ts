@@ -33,6 +33,7 @@ export function coturnRelay(
       secretName: "turn-shared-secret",
       generate: {},
       provided: { secret: turn.sharedSecret },
+      rotation: site.secretRotation,
     },
     { parent },
   );

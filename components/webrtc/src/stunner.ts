@@ -134,7 +134,13 @@ export class Stunner extends pulumi.ComponentResource {
         ],
         fieldEnv: { STUNNER_ADDR: "status.podIP" },
         secretFiles: [
-          { name: "config", mountPath: stunnerdConfigDir, secretName: configSecret.metadata.name },
+          {
+            name: "config",
+            mountPath: stunnerdConfigDir,
+            secretName: configSecret.metadata.name,
+            // The config holds the TURN secret: its rotation restarts stunnerd.
+            rotation: args.sharedSecret.rotation,
+          },
         ],
         terminationGracePeriodSeconds: 60,
         allowFrom: [{ cidr: "0.0.0.0/0" }],

@@ -11,6 +11,8 @@ export const annotations = {
   backupOf: "keel.dev/backup-of",
   backupRetention: "keel.dev/backup-retention",
   configHash: "keel.dev/config-hash",
+  /** The generation of the generated credentials a pod uses (`keel:secretRotation`): a bump rolls it. */
+  secretRotation: "keel.dev/secret-rotation",
 } as const;
 
 /** Namespace labels of the lawful-intercept replica and of the namespace it intercepts. */

@@ -33,6 +33,8 @@ export function groupCalls(
       secretName: "livekit-keys",
       generate: {},
       provided: { "api-key": calls.apiKey, "api-secret": calls.apiSecret },
+      // A copy of LiveKit's keys, which rotate with the site.
+      rotation: site.secretRotation,
     },
     { parent: c.parent },
   );
