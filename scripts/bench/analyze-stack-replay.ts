@@ -1,6 +1,7 @@
 /**
- * analyze-stack-replay <pack folder> <preview steps.json>: loads the policy pack the way the engine does
- * (its package.json `main`, with @pulumi/policy's gRPC server swapped for a catcher) and replays the
+ * analyze-stack-replay <pack folder> <preview steps.json> [entry]: loads the policy pack's modules (`entry`,
+ * by default package.json's `main`; pass the compiled modules for a bundled pack, which carries its own copy
+ * of @pulumi/policy) with @pulumi/policy's gRPC server swapped for a catcher, and replays the
  * AnalyzeStack request a preview of those steps sends, through @pulumi/policy's own handler, in this process.
  * Prints JSON: the pack's load time and the request's decode and analysis CPU time, which depend far less on
  * machine load than the wall time of a whole preview does.
@@ -21,7 +22,11 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1000;
 }
 
-async function main(packDir: string, stepsFile: string): Promise<void> {
+function packageMain(packDir: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")) as { main: string }).main;
+}
+
+async function main(packDir: string, stepsFile: string, entry?: string): Promise<void> {
   // Dynamic requires: the pack and its dependencies live in the pack's own node_modules.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const need = (id: string) => require(require.resolve(id, { paths: [packDir] }));
@@ -34,10 +39,8 @@ async function main(packDir: string, stepsFile: string): Promise<void> {
   };
   const loadWall = process.hrtime.bigint();
   const loadCpu = process.cpuUsage();
-  const main = (JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")) as { main: string })
-    .main;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(path.resolve(packDir, main));
+  require(path.resolve(packDir, entry ?? packageMain(packDir)));
   const load = {
     libraryCpuMs,
     cpuMs: cpuMs(loadCpu),
@@ -88,12 +91,12 @@ async function main(packDir: string, stepsFile: string): Promise<void> {
 }
 
 if (require.main === module) {
-  const [packDir, stepsFile] = process.argv.slice(2);
+  const [packDir, stepsFile, entry] = process.argv.slice(2);
   if (!packDir || !stepsFile) {
-    process.stderr.write("usage: analyze-stack-replay <pack folder> <preview steps.json>\n");
+    process.stderr.write("usage: analyze-stack-replay <pack folder> <preview steps.json> [entry module]\n");
     process.exit(2);
   }
-  main(path.resolve(packDir), stepsFile).catch((e) => {
+  main(path.resolve(packDir), stepsFile, entry).catch((e) => {
     process.stderr.write(`analyze-stack-replay: ${(e as Error).stack}\n`);
     process.exit(1);
   });

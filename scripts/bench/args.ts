@@ -12,17 +12,21 @@ export interface BenchOptions {
   /** Objects in the audit's manifest set (approximately: whole copies of the rendered prod stack). */
   objects: number;
   outDir: string;
+  /** The committed history the run is appended to (scripts/bench/history.jsonl); undefined: none. */
+  history: string | undefined;
   /** Keep the temporary backend, projects and manifests. */
   keep: boolean;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--runs N] [--only a,b,c,d,e,f] [--objects N] [--out DIR] [--no-lock] [--keep]
+export const USAGE = `usage: npm run bench -- [--runs N] [--only a,b,c,d,e,f] [--objects N] [--out DIR] [--history FILE | --no-history] [--no-lock] [--keep]
   --runs N      samples per measure (default 3); medians are reported
   --only LIST   measures to run (default all): a prod preview, b policy pack, c engine floor,
                 d dev up / no-op up, e audit throughput, f unit tests
   --objects N   size of the audit's manifest set (default 5000)
   --out DIR     where <date>.md and <date>.json go (default bench-results)
+  --history F   append the run to F (default scripts/bench/history.jsonl; npm run bench:compare reads it)
+  --no-history  do not append the run to the history
   --no-lock     do not take /tmp/keel-cluster.lock (only when nothing else uses the cluster)
   --keep        keep the temporary state, projects and manifests`;
 
@@ -34,6 +38,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     only: [...MEASURES],
     objects: 5000,
     outDir: "bench-results",
+    history: "scripts/bench/history.jsonl",
     keep: false,
     help: false,
   };
@@ -70,6 +75,15 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         o.outDir = v;
         break;
       }
+      case "--history": {
+        const v = value();
+        if (!v) throw new Error("--history needs a file");
+        o.history = v;
+        break;
+      }
+      case "--no-history":
+        o.history = undefined;
+        break;
       case "--no-lock":
         o.lock = false;
         break;

@@ -26,6 +26,7 @@ import { median, ratio } from "./stats";
 import { CpuAccounting, CpuSplit, cpuDelta, cpuTotal, findCgroupRoot } from "./cpu";
 import { wrappedToolchain } from "./cpu-tools";
 import { cpuRow, groupRow, overheadRow, shareRow } from "./cpu-rows";
+import { appendHistory, historyEntry } from "./history";
 
 /** The targets of issues #8, #17 and #22; the % targets are on CPU time (user + system) of the whole tree. */
 export const TARGETS = {
@@ -187,30 +188,35 @@ class Bench {
       throw new Error(`the policy pack did not load:\n${check.stdout.slice(-3000)}`);
     }
     const empty = emptyPolicyPack(path.join(this.tmp, "empty-pack"));
+    const modules = modulesPolicyPack(path.join(this.tmp, "modules-pack"));
     const variants = {
       none: [] as string[],
       empty: ["--policy-pack", empty],
       keel: this.policyArgs("prod"),
+      modules: ["--policy-pack", modules, ...this.policyArgs("prod").slice(2)],
     };
-    const times: Record<keyof typeof variants, number[]> = { none: [], empty: [], keel: [] };
-    const cpus: Record<keyof typeof variants, CpuSplit[]> = { none: [], empty: [], keel: [] };
+    const times: Record<keyof typeof variants, number[]> = { none: [], empty: [], keel: [], modules: [] };
+    const cpus: Record<keyof typeof variants, CpuSplit[]> = { none: [], empty: [], keel: [], modules: [] };
     const names = Object.keys(variants) as (keyof typeof variants)[];
-    this.sample("(a)+(b) prod preview without a pack / with an empty pack / with keel's pack", (i) => {
-      let total = 0;
-      // Rotate the order so that drift in the machine's load does not always hit the same variant.
-      for (const v of names.map((_, k) => names[(k + i) % names.length]!)) {
-        const r = this.previewJson(cwd, "prod", variants[v]);
-        if (customResources(r.steps).length !== prod.resources.length) {
-          throw new Error(
-            `preview registered ${customResources(r.steps).length} resources, expected ${prod.resources.length}`,
-          );
+    this.sample(
+      "(a)+(b) prod preview without a pack / empty pack / keel's pack / keel's pack unbundled",
+      (i) => {
+        let total = 0;
+        // Rotate the order so that drift in the machine's load does not always hit the same variant.
+        for (const v of names.map((_, k) => names[(k + i) % names.length]!)) {
+          const r = this.previewJson(cwd, "prod", variants[v]);
+          if (customResources(r.steps).length !== prod.resources.length) {
+            throw new Error(
+              `preview registered ${customResources(r.steps).length} resources, expected ${prod.resources.length}`,
+            );
+          }
+          times[v].push(r.seconds);
+          cpus[v].push(r.cpu);
+          total += r.seconds;
         }
-        times[v].push(r.seconds);
-        cpus[v].push(r.cpu);
-        total += r.seconds;
-      }
-      return { seconds: total };
-    });
+        return { seconds: total };
+      },
+    );
     const replays = this.sample("(b) AnalyzeStack replay of keel's pack (in-process)", () => this.replay());
     const count = derived(
       "a.resources",
@@ -223,7 +229,8 @@ class Bench {
     const starts = this.sample("(b) pack start: keel's pack / the empty pack (CPU to its port)", () => {
       const keel = this.packStart(path.join(root, "policy-pack"));
       const bare = this.packStart(empty);
-      return { keel, bare, seconds: keel + bare };
+      const unbundled = this.packStart(modules);
+      return { keel, bare, unbundled, seconds: keel + bare + unbundled };
     });
     const r0 = replays[0]!;
     this.details.analyzeStackReplay = {
@@ -275,6 +282,19 @@ class Bench {
         starts.map((r) => r.bare),
       ),
       measured(
+        "b.start-unbundled",
+        "the same for keel's pack as compiled modules (package.json main before #22)",
+        "s",
+        starts.map((r) => r.unbundled),
+      ),
+      cpuRow("b.unbundled-cpu", "the preview with keel's pack as compiled modules: CPU", cpus.modules),
+      overheadRow(
+        "b.overhead-unbundled",
+        "keel's pack as compiled modules (before #22): CPU over no pack",
+        total("modules"),
+        total("none"),
+      ),
+      measured(
         "b.load-lib",
         "pack start: loading @pulumi/policy and @pulumi/pulumi (CPU, in-process)",
         "s",
@@ -299,7 +319,9 @@ class Bench {
   replay(): ReplayResult & { seconds: number } {
     const stepsFile = path.join(this.tmp, "prod-steps.json");
     const script = path.join(__dirname, "analyze-stack-replay.js");
-    const r = must(process.execPath, [script, path.join(root, "policy-pack"), stepsFile], {
+    // The compiled modules, not the bundle (package.json main): the replay swaps @pulumi/policy's server.
+    const entry = path.join(root, "policy-pack", "bin", "src", "index.js");
+    const r = must(process.execPath, [script, path.join(root, "policy-pack"), stepsFile, entry], {
       cwd: root,
       env: process.env,
     });
@@ -639,6 +661,18 @@ interface ReplayResult {
   diagnostics: number;
 }
 
+/** keel's pack as it was packaged before issue #22: its compiled modules (bin/src/index.js) as `main`. */
+function modulesPolicyPack(dir: string): string {
+  const src = path.join(root, "policy-pack");
+  fs.mkdirSync(dir, { recursive: true });
+  const pkg = JSON.parse(fs.readFileSync(path.join(src, "package.json"), "utf8")) as Record<string, unknown>;
+  pkg.main = path.join(src, "bin", "src", "index.js");
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg) + "\n");
+  fs.copyFileSync(path.join(src, "PulumiPolicy.yaml"), path.join(dir, "PulumiPolicy.yaml"));
+  fs.symlinkSync(path.join(src, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
 /** A policy pack with one stack policy that does nothing: what any Node.js pack costs the engine. */
 function emptyPolicyPack(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -662,6 +696,14 @@ function emptyPolicyPack(dir: string): string {
     ].join("\n"),
   );
   fs.symlinkSync(path.join(root, "policy-pack", "node_modules"), path.join(dir, "node_modules"));
+  // Packaged like keel's pack (one file, policy-pack/scripts/bundle-pack.js), so b.rules compares rules only.
+  const bundler = path.join(root, "policy-pack", "scripts", "bundle-pack.js");
+  must(process.execPath, [bundler, dir, "index.js", path.join(dir, "bundle.js")], {
+    cwd: dir,
+    env: process.env,
+  });
+  const pkg = { name: "keel-bench-empty-pack", version: "0.0.0", private: true, main: "bundle.js" };
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg) + "\n");
   return dir;
 }
 
@@ -688,6 +730,14 @@ function machine(start: number[]) {
     memoryGi: Math.round(os.totalmem() / 2 ** 30),
     loadAverage: { start, end: os.loadavg() },
   };
+}
+
+/** The commit the tree is at, `+changes` when tracked files differ from it. */
+function commitOf(dir: string): string {
+  const rev = run("git", ["rev-parse", "--short", "HEAD"], { cwd: dir, env: process.env });
+  if (rev.status !== 0) return "unknown";
+  const dirty = run("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: dir, env: process.env });
+  return rev.stdout.trim() + (dirty.stdout.trim() ? "+changes" : "");
 }
 
 function stamp(d: Date): string {
@@ -747,6 +797,10 @@ function benchmark(opts: BenchOptions): number {
     fs.writeFileSync(`${base}.md`, markdown);
     process.stdout.write(markdown + "\n" + JSON.stringify(result, null, 2) + "\n");
     say(`results: ${base}.md and ${base}.json`);
+    if (opts.history) {
+      appendHistory(path.resolve(root, opts.history), historyEntry(result, commitOf(root)));
+      say(`appended to ${opts.history} (npm run -s bench:compare compares it with the run before)`);
+    }
     const missed = misses(result);
     if (missed.length > 0) say(`targets missed: ${missed.map((r) => r.id).join(", ")}`);
   } catch (e) {
