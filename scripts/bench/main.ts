@@ -19,7 +19,7 @@ import {
   kubernetesObjects,
   multiply,
 } from "./manifests";
-import { floorProject, programProject } from "./projects";
+import { floorProject, programProject, snapshotTree } from "./projects";
 import { BenchResult, Row, Skipped, derived, measured, misses, renderMarkdown } from "./report";
 import { Run, must, run, runMeasured, say, benchEnvironment } from "./shell";
 import { median, ratio } from "./stats";
@@ -91,6 +91,8 @@ class Bench {
   /** `env` with the wrapped toolchain: every pulumi command's processes are counted per role. */
   readonly pulumiEnv: NodeJS.ProcessEnv;
   readonly cpu: CpuAccounting;
+  /** The compiled tree the previews run (projects.ts snapshotTree), laid out like the repository. */
+  readonly snap: string;
   private prodPreview?: { resources: PreviewResource[]; steps: number };
 
   constructor(
@@ -105,6 +107,7 @@ class Bench {
       PULUMI_BACKEND_URL: `file://${state}`,
       PULUMI_CONFIG_PASSPHRASE: passphrase,
     });
+    this.snap = snapshotTree(root, path.join(tmp, "snapshot"));
     this.cpu = new CpuAccounting(findCgroupRoot(), path.basename(tmp));
     const wrapper = path.join(root, "scripts", "bench", "cpu-wrap.sh");
     this.pulumiEnv = wrappedToolchain(this.env, path.join(tmp, "cpu"), wrapper, this.cpu.dir);
@@ -134,7 +137,7 @@ class Bench {
   private prodProjectDir?: string;
   prodProject(): string {
     if (!this.prodProjectDir) {
-      this.prodProjectDir = programProject(root, path.join(this.tmp, "prod"), "prod");
+      this.prodProjectDir = programProject(this.snap, path.join(this.tmp, "prod"), "prod");
       this.pulumi(this.prodProjectDir, ["stack", "init", "prod", "--secrets-provider", "passphrase"]);
     }
     return this.prodProjectDir;
@@ -153,9 +156,9 @@ class Bench {
   policyArgs(stack: string): string[] {
     return [
       "--policy-pack",
-      path.join(root, "policy-pack"),
+      path.join(this.snap, "policy-pack"),
       "--policy-pack-config",
-      path.join(root, "policy-pack", "config", `${stack}.json`),
+      path.join(this.snap, "policy-pack", "config", `${stack}.json`),
     ];
   }
 
@@ -188,7 +191,10 @@ class Bench {
       throw new Error(`the policy pack did not load:\n${check.stdout.slice(-3000)}`);
     }
     const empty = emptyPolicyPack(path.join(this.tmp, "empty-pack"));
-    const modules = modulesPolicyPack(path.join(this.tmp, "modules-pack"));
+    const modules = modulesPolicyPack(
+      path.join(this.snap, "policy-pack"),
+      path.join(this.tmp, "modules-pack"),
+    );
     const variants = {
       none: [] as string[],
       empty: ["--policy-pack", empty],
@@ -227,7 +233,7 @@ class Bench {
     count.note = `${prod.steps} steps with components`;
     const total = (v: keyof typeof variants) => cpus[v].map(cpuTotal);
     const starts = this.sample("(b) pack start: keel's pack / the empty pack (CPU to its port)", () => {
-      const keel = this.packStart(path.join(root, "policy-pack"));
+      const keel = this.packStart(path.join(this.snap, "policy-pack"));
       const bare = this.packStart(empty);
       const unbundled = this.packStart(modules);
       return { keel, bare, unbundled, seconds: keel + bare + unbundled };
@@ -320,8 +326,9 @@ class Bench {
     const stepsFile = path.join(this.tmp, "prod-steps.json");
     const script = path.join(__dirname, "analyze-stack-replay.js");
     // The compiled modules, not the bundle (package.json main): the replay swaps @pulumi/policy's server.
-    const entry = path.join(root, "policy-pack", "bin", "src", "index.js");
-    const r = must(process.execPath, [script, path.join(root, "policy-pack"), stepsFile, entry], {
+    const pack = path.join(this.snap, "policy-pack");
+    const entry = path.join(pack, "bin", "src", "index.js");
+    const r = must(process.execPath, [script, pack, stepsFile, entry], {
       cwd: root,
       env: process.env,
     });
@@ -343,7 +350,7 @@ class Bench {
     const resources = floorResources(prod.resources);
     const classes: Record<string, SdkLocation> = {};
     for (const type of new Set(resources.map((r) => r.type))) classes[type] = resolveClass(type);
-    const cwd = floorProject(root, path.join(this.tmp, "floor"), resources, classes);
+    const cwd = floorProject(this.snap, path.join(this.tmp, "floor"), resources, classes);
     this.pulumi(cwd, ["stack", "init", "floor", "--secrets-provider", "passphrase"]);
     say("warm-up preview of the engine floor (untimed; checks it registers the same resources)");
     const warm = this.previewJson(cwd, "floor");
@@ -404,7 +411,7 @@ class Bench {
       });
       return;
     }
-    const cwd = programProject(root, path.join(this.tmp, "dev"), "dev");
+    const cwd = programProject(this.snap, path.join(this.tmp, "dev"), "dev");
     this.pulumi(cwd, ["stack", "init", "dev", "--secrets-provider", "passphrase"]);
     // Whatever happens from the first up on (failure, Ctrl-C), the dev stack is destroyed below.
     let failure: unknown;
@@ -662,8 +669,7 @@ interface ReplayResult {
 }
 
 /** keel's pack as it was packaged before issue #22: its compiled modules (bin/src/index.js) as `main`. */
-function modulesPolicyPack(dir: string): string {
-  const src = path.join(root, "policy-pack");
+function modulesPolicyPack(src: string, dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const pkg = JSON.parse(fs.readFileSync(path.join(src, "package.json"), "utf8")) as Record<string, unknown>;
   pkg.main = path.join(src, "bin", "src", "index.js");
@@ -797,7 +803,8 @@ function benchmark(opts: BenchOptions): number {
     fs.writeFileSync(`${base}.md`, markdown);
     process.stdout.write(markdown + "\n" + JSON.stringify(result, null, 2) + "\n");
     say(`results: ${base}.md and ${base}.json`);
-    if (opts.history) {
+    // A run with a failed measure is not history: the guard would compare it against a partial table.
+    if (opts.history && !failed) {
       appendHistory(path.resolve(root, opts.history), historyEntry(result, commitOf(root)));
       say(`appended to ${opts.history} (npm run -s bench:compare compares it with the run before)`);
     }

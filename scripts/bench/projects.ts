@@ -48,3 +48,40 @@ export function floorProject(
   fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
   return dir;
 }
+
+/**
+ * A copy of what the previews run — the compiled program (`bin/`), each workspace package's published files
+ * (its package.json `files`: `dist/` and data read at run time), the policy pack's compiled files and config, the project and stack files — with every other
+ * `node_modules` entry linked to the repository's. Builds that run in the repository during the bench
+ * (`tsc -b` rewriting `dist/` in place) then cannot change the program halfway through, or fail a preview
+ * with a module that is being rewritten. Returns the snapshot's root, laid out like the repository's.
+ */
+export function snapshotTree(root: string, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(root).filter((f) => /^Pulumi(\..+)?\.yaml$|^package\.json$/.test(f)))
+    fs.copyFileSync(path.join(root, f), path.join(dir, f));
+  fs.cpSync(path.join(root, "bin"), path.join(dir, "bin"), { recursive: true });
+  const modules = path.join(dir, "node_modules");
+  fs.mkdirSync(modules);
+  for (const entry of fs.readdirSync(path.join(root, "node_modules"))) {
+    if (entry !== "@keel") fs.symlinkSync(path.join(root, "node_modules", entry), path.join(modules, entry));
+  }
+  fs.mkdirSync(path.join(modules, "@keel"));
+  for (const name of fs.readdirSync(path.join(root, "node_modules", "@keel"))) {
+    const real = fs.realpathSync(path.join(root, "node_modules", "@keel", name));
+    const copy = path.join(dir, "components", name);
+    fs.mkdirSync(copy, { recursive: true });
+    // What the package publishes (its `files`: dist/ and data such as sh/ or python/ read at run time).
+    const pkg = JSON.parse(fs.readFileSync(path.join(real, "package.json"), "utf8")) as { files?: string[] };
+    for (const f of ["package.json", ...(pkg.files ?? ["dist"])].filter((f) =>
+      fs.existsSync(path.join(real, f)),
+    ))
+      fs.cpSync(path.join(real, f), path.join(copy, f), { recursive: true });
+    fs.symlinkSync(copy, path.join(modules, "@keel", name));
+  }
+  const pack = path.join(dir, "policy-pack");
+  for (const f of ["package.json", "PulumiPolicy.yaml", "config", path.join("bin", "src")])
+    fs.cpSync(path.join(root, "policy-pack", f), path.join(pack, f), { recursive: true });
+  fs.symlinkSync(path.join(root, "policy-pack", "node_modules"), path.join(pack, "node_modules"));
+  return dir;
+}
