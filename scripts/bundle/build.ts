@@ -8,7 +8,7 @@ import { parseDocument } from "yaml";
 import { stackImages } from "../../program/deploy";
 import { BundleArgs, UsageError, parseBundleArgs, usage } from "./args";
 import { copyFile, copyMatching, dirSize, mib } from "./files";
-import { checkImages, imagesInPreview, mirrorPairs } from "./images";
+import { checkImages, imagesInPreview, imagesKeptFromState, mergeImageUses, mirrorPairs } from "./images";
 import {
   copyProductionTree,
   installedPackages,
@@ -312,7 +312,13 @@ export function build(args: BundleArgs): void {
 
     // -------------------------------------------------------------------------------------------------------
     step("checking the image list against every image the rendered resources use");
-    const byImage = imagesInPreview(previewJson);
+    const stagedStateDoc = state
+      ? JSON.parse(fs.readFileSync(path.join(stage, "state", `${args.stack}.json`), "utf8"))
+      : undefined;
+    const byImage = mergeImageUses(
+      imagesInPreview(previewJson),
+      stagedStateDoc ? imagesKeptFromState(stagedStateDoc, previewJson) : new Map(),
+    );
     const rendered = [...byImage.keys()];
     const declared = stackImages(cfg);
     const check = checkImages(declared, rendered, cfg.imageRegistry);
@@ -350,9 +356,7 @@ export function build(args: BundleArgs): void {
 
     // -------------------------------------------------------------------------------------------------------
     step("adding the CA certificate, the deploy script, the bill of materials and the manifest");
-    const stagedState = state
-      ? summarizeState(JSON.parse(fs.readFileSync(path.join(stage, "state", `${args.stack}.json`), "utf8")))
-      : undefined;
+    const stagedState = stagedStateDoc ? summarizeState(stagedStateDoc) : undefined;
     if (cfg.tls.mode === "selfSigned") {
       if (stagedState?.caCertificate) {
         fs.writeFileSync(path.join(stage, "ca.crt"), stagedState.caCertificate.trim() + "\n");

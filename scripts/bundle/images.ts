@@ -50,6 +50,32 @@ export function imagesInPreview(preview: Json): Map<string, string[]> {
   return byImage;
 }
 
+/**
+ * Images of the resources in a stack export that the preview has no step for. `pulumi preview --json` lists
+ * only the steps that change something (unless --show-sames), so an update's unchanged workloads are read
+ * from the state the preview ran against.
+ */
+export function imagesKeptFromState(state: Json, preview: Json): Map<string, string[]> {
+  const stepped = new Set(
+    (Array.isArray(preview.steps) ? preview.steps : []).map((s: Json) => String(s.urn)),
+  );
+  const byImage = new Map<string, string[]>();
+  for (const r of state?.deployment?.resources ?? []) {
+    if (stepped.has(String(r.urn))) continue;
+    for (const image of imagesIn(r.inputs ?? {})) {
+      byImage.set(image, [...(byImage.get(image) ?? []), String(r.urn)]);
+    }
+  }
+  return byImage;
+}
+
+/** Both maps' images, each with the URNs of both. */
+export function mergeImageUses(a: Map<string, string[]>, b: Map<string, string[]>): Map<string, string[]> {
+  const out = new Map(a);
+  for (const [image, urns] of b) out.set(image, [...(out.get(image) ?? []), ...urns]);
+  return out;
+}
+
 export interface ImageCheck {
   /** Rendered images the declared list lacks: a mirroring tool reading the list would miss them. */
   undeclared: string[];

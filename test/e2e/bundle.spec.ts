@@ -5,6 +5,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { installCrane } from "../../scripts/bundle/image-copy";
+import { LocalRegistry, buildTestImage, startRegistry } from "../../scripts/bundle/local-registry";
+import { buildManifest } from "../../scripts/bundle/site/checksums";
+import { BundleImages, readBundleImages } from "../../scripts/bundle/site/image-layout";
+import { registryDigest } from "../../scripts/bundle/site/push-images";
 import { kubectlJson, must, prepareEnvironment, root, run, tempDir } from "./harness";
 import { Offline, minimalPath, runOffline, runStreaming, startOfflineSite } from "./offline-site";
 
@@ -12,10 +17,19 @@ import { Offline, minimalPath, runOffline, runStreaming, startOfflineSite } from
 // bundled on this connected machine, unpacked into an empty folder and deployed from a namespace with only
 // loopback, the repository, the toolchain cache and npm hidden; then a config change travels in a second
 // bundle that carries the site's state to a fresh site folder. Runs in order; each step builds on the last.
+// Issue #21: the bundles carry the images (copied from a source registry on 127.0.0.1 holding small images
+// this test builds under the catalog's paths), are signed, and hold a CycloneDX bill of materials; deploy.sh
+// pushes the images into the site registry (a second registry on the host's 127.0.0.1, bridged into the
+// namespace like the API server) and the update bundle carries only the image that changed.
 describe("an air-gapped deployment from a bundle", function () {
   this.timeout(40 * 60 * 1000);
   const stack = "airgap-e2e";
-  const registry = "registry.site.local:5000/mirror";
+  let registry: string; // the site registry: 127.0.0.1:<port>/mirror
+  let crane: string;
+  let source: LocalRegistry;
+  let siteRegistry: LocalRegistry;
+  let signKey: string;
+  let publicKey: string;
   const passphrase = `keel-e2e-bundle-${process.pid}-passphrase`;
   const work = tempDir("keel-e2e-bundle-");
   const carry = path.join(work, "carried"); // what an operator carries between the two machines
@@ -45,7 +59,10 @@ describe("an air-gapped deployment from a bundle", function () {
     fs.writeFileSync(stackConfig, stringify({ config }));
   }
 
-  async function bundle(out: string, extraArgs: string[] = []): Promise<{ bytes: number; seconds: number }> {
+  async function bundle(
+    out: string,
+    extraArgs: string[] = [],
+  ): Promise<{ bytes: number; seconds: number; output: string }> {
     const r = await runStreaming(
       "npm",
       [
@@ -59,6 +76,11 @@ describe("an air-gapped deployment from a bundle", function () {
         stackConfig,
         "--out",
         out,
+        "--images",
+        "--image-mirror",
+        source.address,
+        "--sign-key",
+        signKey,
         ...extraArgs,
       ],
       { env: { ...env, PULUMI_CONFIG_PASSPHRASE: passphrase }, cwd: root, timeoutSeconds: 15 * 60 },
@@ -68,7 +90,7 @@ describe("an air-gapped deployment from a bundle", function () {
     process.stderr.write(
       `      bundle: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB, ${result.seconds.toFixed(1)} s, ${result.files} files\n`,
     );
-    return result;
+    return { ...result, output: r.output };
   }
 
   function listing(archive: string): { path: string; type: string }[] {
@@ -104,7 +126,8 @@ describe("an air-gapped deployment from a bundle", function () {
       `cd ${q(path.dirname(bundleDir))}`,
       `command -v npm node pulumi >/dev/null 2>&1 && { echo "PATH still offers a tool it must not"; exit 97; }`,
       `env -i HOME=${q(home)} PATH=${q(sitePath)} KUBECONFIG=${q(kubeconfig)} ` +
-        `PULUMI_CONFIG_PASSPHRASE=${q(passphrase)} ./keel-${stack}/deploy.sh ${args.map(q).join(" ")}`,
+        `PULUMI_CONFIG_PASSPHRASE=${q(passphrase)} ./keel-${stack}/deploy.sh ` +
+        [...args, "--public-key", publicKey].map(q).join(" "),
     ].join("\n");
     return runOffline(site!, {
       command: `PATH=${q(sitePath)}\n${command}`,
@@ -127,6 +150,49 @@ describe("an air-gapped deployment from a bundle", function () {
       "API server bridge",
     ).to.equal(true);
     expect(probe.lookup.address, "DNS lookup of registry.npmjs.org").to.equal(undefined);
+  }
+
+  /** The source registry with a small image for every catalog entry, the site registry, the signing key. */
+  async function startRegistries(): Promise<void> {
+    crane = installCrane(root);
+    source = await startRegistry(crane);
+    for (const [key, i] of Object.entries(imageCatalog)) {
+      buildTestImage(crane, sourceOf(i.repository, i.tag), `keel e2e test image ${key}\n`);
+    }
+    siteRegistry = await startRegistry(crane, { disk: path.join(work, "site-registry") });
+    registry = `${siteRegistry.address}/mirror`;
+    signKey = path.join(work, "builder.key");
+    publicKey = path.join(work, "builder.pub"); // what the site holds
+    must(env, "openssl", ["genpkey", "-algorithm", "ed25519", "-out", signKey]);
+    must(env, "openssl", ["pkey", "-in", signKey, "-pubout", "-out", publicKey]);
+  }
+
+  /** A catalog image's reference in the source registry: the same path, the registry's host. */
+  function sourceOf(repository: string, tag: string): string {
+    return `${source.address}/${repository.slice(repository.indexOf("/") + 1)}:${tag}`;
+  }
+
+  /** Every workload container's image is one the bundle names, and the site registry serves its digest. */
+  function expectImagesServed(images: string[], digests: Map<string, string>): number {
+    const workloads = [
+      ...kubectlJson(env, ["get", "deployments", "-A", "-l", "app.kubernetes.io/managed-by=keel"]).items,
+      ...kubectlJson(env, ["get", "statefulsets", "-A", "-l", "app.kubernetes.io/managed-by=keel"]).items,
+    ];
+    let checked = 0;
+    for (const w of workloads) {
+      for (const c of [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])]) {
+        const what = `${w.kind} ${w.metadata.namespace}/${w.metadata.name} ${c.name}`;
+        expect(images, what).to.include(c.image);
+        const served = registryDigest({ crane, insecure: false, say: () => undefined }, c.image);
+        expect(served, `${what}: ${c.image} in the site registry`).to.equal(digests.get(c.image));
+        checked++;
+      }
+    }
+    return checked;
+  }
+
+  function digestsOf(doc: BundleImages): Map<string, string> {
+    return new Map([...doc.images, ...doc.leftOut].map((i) => [i.reference, i.digest]));
   }
 
   /** Kind/namespace/name -> uid of every object the stack manages. */
@@ -159,12 +225,14 @@ describe("an air-gapped deployment from a bundle", function () {
       KEEL_USE_OWN: "0",
     });
     fs.mkdirSync(carry);
+    await startRegistries();
     kubeconfig = path.join(work, "site-kubeconfig");
     fs.copyFileSync(env.KUBECONFIG!, kubeconfig);
     const server = (parse(fs.readFileSync(kubeconfig, "utf8")) as any).clusters[0].cluster.server as string;
     const apiPort = Number(new URL(server).port);
     expect(new URL(server).hostname).to.equal("127.0.0.1");
-    site = await startOfflineSite(path.join(work, "offline"), apiPort);
+    const registryPort = Number(siteRegistry.address.split(":")[1]);
+    site = await startOfflineSite(path.join(work, "offline"), apiPort, [registryPort]);
     sitePath = minimalPath(site.dir);
     // Every npm on PATH (the pinned one under the cache, the machine's), each as its package folder.
     const npms = spawnSync("bash", ["-c", 'for n in $(which -a npm); do readlink -f "$n"; done'], {
@@ -198,11 +266,13 @@ describe("an air-gapped deployment from a bundle", function () {
       }
     }
     site?.stop();
+    source?.stop();
+    siteRegistry?.stop();
     if (!process.env.KEEL_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
   });
 
   let first: string;
-  it("bundles the stack on the connected machine: program, modules, pack, plugins, CLI, images, checksums", async () => {
+  it("bundles the stack on the connected machine: program, modules, pack, plugins, CLI, images, checksums, signature, SBOM", async () => {
     first = path.join(carry, `keel-${stack}-1.tar.gz`);
     await bundle(first);
     const entries = listing(first);
@@ -213,6 +283,12 @@ describe("an air-gapped deployment from a bundle", function () {
     for (const f of [
       "deploy.sh",
       "SHA256SUMS",
+      "SHA256SUMS.sig",
+      "sbom.cdx.json",
+      "images/oci-layout",
+      "images/index.json",
+      "images/images.json",
+      "toolchain/bin/crane",
       "BUNDLE.json",
       "images.txt",
       "images-mirror.txt",
@@ -251,8 +327,12 @@ describe("an air-gapped deployment from a bundle", function () {
     expect(grep.stdout.trim()).to.equal("0");
   });
 
+  function bundleFile(archive: string, file: string): string {
+    return must(env, "tar", ["-xzOf", archive, `keel-${stack}/${file}`]).stdout;
+  }
+
   let siteA: string;
-  it("refuses a changed or extended bundle and missing images, before touching the cluster", async () => {
+  it("refuses a changed or extended bundle, a changed image and a re-made manifest, before touching the cluster", async () => {
     siteA = unpack(first, "site-a");
     const index = path.join(siteA, "project", "bin", "index.js");
     const original = fs.readFileSync(index);
@@ -267,17 +347,31 @@ describe("an air-gapped deployment from a bundle", function () {
       fs.writeFileSync(index, original);
       fs.rmSync(path.join(siteA, "project", "node_modules", "extra.js"));
     }
-    const images = fs.readFileSync(path.join(siteA, "images.txt"), "utf8").trim().split("\n");
-    const partial = path.join(work, "catalog-partial.txt");
-    fs.writeFileSync(partial, images.slice(1).join("\n") + "\n");
     // Compared before and after: a dev stack deployed on the same cluster (npm start) already has its namespaces.
     const namespaces = () => must(env, "kubectl", ["get", "namespaces", "-o", "name"]).stdout;
     const before = namespaces();
-    const missing = await deploy(siteA, ["--registry-catalog", partial], 300);
-    expect(missing.status).to.not.equal(0);
-    expect(missing.output).to.contain(`missing (1):\n    ${images[0]}`);
-    expect(missing.output).to.contain("nothing was changed");
+    // A changed image: one of its blobs.
+    const blobs = path.join(siteA, "images", "blobs", "sha256");
+    const blob = fs.readdirSync(blobs).sort()[0];
+    const blobBytes = fs.readFileSync(path.join(blobs, blob));
+    fs.appendFileSync(path.join(blobs, blob), "x");
+    try {
+      const changedImage = await deploy(siteA, ["--preview-only"], 300);
+      expect(changedImage.status).to.not.equal(0);
+      expect(changedImage.output).to.contain(`changed (1):\n    images/blobs/sha256/${blob}`);
+      // SHA256SUMS made again over the changed blob: its signature no longer verifies.
+      const sums = path.join(siteA, "SHA256SUMS");
+      const signed = fs.readFileSync(sums);
+      fs.writeFileSync(sums, buildManifest(siteA));
+      const remade = await deploy(siteA, ["--preview-only"], 300);
+      fs.writeFileSync(sums, signed);
+      expect(remade.status).to.not.equal(0);
+      expect(remade.output).to.contain("signature does not verify");
+    } finally {
+      fs.writeFileSync(path.join(blobs, blob), blobBytes);
+    }
     expect(namespaces(), "nothing created").to.equal(before);
+    expect(must(env, crane, ["catalog", siteRegistry.address]).stdout.trim(), "nothing pushed").to.equal("");
   });
 
   it("deploys it with only loopback, without the repository, the toolchain cache or npm", async () => {
@@ -289,16 +383,28 @@ describe("an air-gapped deployment from a bundle", function () {
     // Each site image is paired with its source in the pinned catalog's registries.
     const upstream = new Set(Object.values(imageCatalog).map((i) => i.repository.split("/")[0]));
     for (const l of pairs) expect(upstream.has(l.split(" ")[0].split("/")[0]), l).to.equal(true);
-    const catalog = path.join(work, "catalog.txt");
-    fs.writeFileSync(catalog, `# what the site registry holds\n${images.join("\n")}\n`);
-    const r = await deploy(siteA, ["--registry-catalog", catalog]);
+    const carried = readBundleImages(siteA)!;
+    expect(carried.images.map((i) => i.reference).sort()).to.deep.equal(images);
+    expect(carried.leftOut).to.deep.equal([]);
+    const r = await deploy(siteA, []);
     expectOffline(r.probe);
     expect(r.status, "deploy.sh").to.equal(0);
-    for (const s of ["(1/7) verifying", "(3/7) checking the images", "(5/7) previewing", "(6/7) pulumi up"]) {
+    for (const s of [
+      "(1/7) verifying the bundle's signature",
+      "SHA256SUMS is signed by the holder of",
+      "(3/7) pushing the bundle's images",
+      "(5/7) previewing",
+      "(6/7) pulumi up",
+    ]) {
       expect(r.output).to.contain(s);
     }
-    expect(r.output).to.contain(`${images.length} of ${images.length} images are in the registry catalog`);
+    expect(r.output).to.contain(
+      `${images.length} pushed, 0 already there, ${images.length} held by the registry`,
+    );
     expect(r.output).to.contain("new stack (the bundle carries no state)");
+    expect(expectImagesServed(images, digestsOf(carried))).to.be.greaterThan(10);
+    const record = fs.readFileSync(path.join(path.dirname(siteA), `keel-${stack}-images.txt`), "utf8");
+    expect(record.trim().split("\n")).to.have.length(images.length);
 
     const workloads = [
       ...kubectlJson(env, ["get", "deployments", "-A", "-l", "app.kubernetes.io/managed-by=keel"]).items,
@@ -308,9 +414,6 @@ describe("an air-gapped deployment from a bundle", function () {
     for (const w of workloads) {
       const name = `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`;
       expect(w.status.readyReplicas ?? 0, name).to.equal(w.spec.replicas);
-      for (const c of [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])]) {
-        expect(images, `${name} ${c.name}`).to.include(c.image);
-      }
     }
     // No external STUN: LiveKit hands clients the stack's own STUNner listener.
     const livekit = kubectlJson(env, ["get", "configmaps", "-n", "webrtc"]).items.find((c: any) =>
@@ -327,16 +430,39 @@ describe("an air-gapped deployment from a bundle", function () {
     );
   });
 
-  it("carries the state forward: a second bundle with a config change updates a fresh site, recreating nothing", async () => {
+  it("carries the state forward: a second bundle with a config change and one new image updates a fresh site, recreating nothing", async () => {
     const before = uids();
     const password = postgresPassword();
     const returned = newestStateExport(path.dirname(siteA));
     // Back on the connected machine: the config changes, and the state the site wrote goes into the bundle.
     const carried = path.join(carry, path.basename(returned));
     fs.copyFileSync(returned, carried);
-    writeStackConfig({ "keel:aiCore": { sessionTimeoutHours: 12 } });
+    const siteImages = path.join(carry, `keel-${stack}-images.txt`);
+    fs.copyFileSync(path.join(path.dirname(siteA), `keel-${stack}-images.txt`), siteImages);
+    // A new build of the orchestrator under the same tag, pinned by digest in the stack config.
+    const { repository, tag } = imageCatalog.orchestrator;
+    const newDigest = buildTestImage(
+      crane,
+      sourceOf(repository, tag),
+      "keel e2e test image orchestrator v2\n",
+    );
+    writeStackConfig({
+      "keel:aiCore": { sessionTimeoutHours: 12 },
+      "keel:images": { orchestrator: { digest: newDigest } },
+    });
     const second = path.join(carry, `keel-${stack}-2.tar.gz`);
-    await bundle(second, ["--state", carried]);
+    const built = await bundle(second, ["--state", carried, "--site-images", siteImages]);
+    const pinned = `${registry}/${repository.slice(repository.indexOf("/") + 1)}:${tag}@${newDigest}`;
+    const doc: BundleImages = JSON.parse(bundleFile(second, "images/images.json"));
+    expect(doc.images.map((i) => [i.reference, i.digest])).to.deep.equal([[pinned, newDigest]]);
+    const all = bundleFile(second, "images.txt").trim().split("\n");
+    expect(doc.leftOut.map((i) => i.reference).sort()).to.deep.equal(all.filter((i) => i !== pinned));
+    expect(built.output).to.contain(`1 images copied, ${all.length - 1} left out`);
+    expect(built.output).to.contain("left out (the site's registry holds them at these digests");
+    const sbom = JSON.parse(bundleFile(second, "sbom.cdx.json"));
+    const sbomImages = sbom.components.filter((c: any) => c.type === "container");
+    expect(sbomImages).to.have.length(all.length);
+    expect(sbomImages.every((c: any) => /^[0-9a-f]{64}$/.test(c.hashes[0].content))).to.equal(true);
 
     // A fresh site folder (a new machine): its only state is the one the bundle carries.
     const siteB = unpack(second, "site-b");
@@ -344,10 +470,10 @@ describe("an air-gapped deployment from a bundle", function () {
     expect(fs.readFileSync(path.join(siteB, "ca.crt"), "utf8")).to.equal(
       fs.readFileSync(path.join(path.dirname(siteA), `keel-${stack}-ca.crt`), "utf8"),
     );
-    const catalog = path.join(work, "catalog.txt");
-    const r = await deploy(siteB, ["--registry-catalog", catalog]);
+    const r = await deploy(siteB, []);
     expectOffline(r.probe);
     expect(r.status, "deploy.sh").to.equal(0);
+    expect(r.output).to.contain(`1 pushed, 0 already there, ${all.length} held by the registry`);
     expect(r.output).to.contain("new site backend: imported the state the bundle carries");
     expect(r.output).to.match(/~ \d+ updated/);
     expect(r.output).not.to.match(/replaced|\+-|to replace/);
@@ -356,6 +482,8 @@ describe("an air-gapped deployment from a bundle", function () {
     const orchestrator = kubectlJson(env, ["get", "deployment", "orchestrator", "-n", "ai-core"]);
     const envVars = orchestrator.spec.template.spec.containers[0].env;
     expect(envVars.find((e: any) => e.name === "SESSION_TIMEOUT_HOURS").value).to.equal("12");
+    expect(orchestrator.spec.template.spec.containers[0].image).to.equal(pinned);
+    expectImagesServed(all, digestsOf(doc));
     expect(uids()).to.deep.equal(before);
     expect(postgresPassword()).to.equal(password);
     expect(newestStateExport(path.dirname(siteB))).to.not.equal(undefined);

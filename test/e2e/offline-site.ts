@@ -4,9 +4,10 @@ import * as path from "path";
 
 // A site with no network, on this machine: a network namespace holding only loopback (`unshare --net`) and a
 // mount namespace in which the repository, the toolchain cache and npm are hidden under empty folders. The
-// local API server listens on 127.0.0.1 of the HOST namespace, so it is bridged over a unix socket (files
-// are shared between network namespaces): a host process forwards the socket to 127.0.0.1:<port>, and
-// inside the namespace a forwarder listens on 127.0.0.1:<port> and forwards to the socket.
+// local API server (and the site's registry, when the test has one) listens on 127.0.0.1 of the HOST
+// namespace, so each is bridged over a unix socket (files are shared between network namespaces): a host
+// process forwards the socket to 127.0.0.1:<port>, and inside the namespace a forwarder listens on
+// 127.0.0.1:<port> and forwards to the socket.
 
 /** `node bridge.js unix-to-tcp <socket> <port>` (host) or `node bridge.js tcp-to-unix <port> <socket>` (inside). */
 const bridgeSource = `
@@ -59,32 +60,49 @@ export interface Offline {
   dir: string;
   /** A Node.js for the bridge and the probe inside the namespace, where the host's may be hidden. */
   node: string;
-  socket: string;
+  /** The bridged loopback ports (the API server's first) and their sockets. */
+  bridges: { port: number; socket: string }[];
   apiPort: number;
   stop(): void;
 }
 
-/** Writes the helper scripts and starts the host side of the bridge to the API server on 127.0.0.1:apiPort. */
-export async function startOfflineSite(dir: string, apiPort: number): Promise<Offline> {
+/**
+ * Writes the helper scripts and starts the host side of the bridges to 127.0.0.1:apiPort (the API server)
+ * and to each of `otherPorts` (e.g. the site registry).
+ */
+export async function startOfflineSite(
+  dir: string,
+  apiPort: number,
+  otherPorts: number[] = [],
+): Promise<Offline> {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "bridge.js"), bridgeSource);
   fs.writeFileSync(path.join(dir, "probe.js"), probeSource);
   fs.mkdirSync(path.join(dir, "empty"), { recursive: true });
   const node = path.join(dir, "node");
   if (!fs.existsSync(node)) linkOrCopy(process.execPath, node);
-  const socket = path.join(dir, "kube-apiserver.sock");
+  const bridges = [apiPort, ...otherPorts].map((port) => ({
+    port,
+    socket: path.join(dir, `port-${port}.sock`),
+  }));
+  const hosts: ChildProcess[] = [];
+  for (const b of bridges) hosts.push(await hostBridge(dir, b.socket, b.port));
+  return { dir, node, bridges, apiPort, stop: () => hosts.forEach((h) => h.kill()) };
+}
+
+async function hostBridge(dir: string, socket: string, port: number): Promise<ChildProcess> {
   const host: ChildProcess = spawn(
     process.execPath,
-    [path.join(dir, "bridge.js"), "unix-to-tcp", socket, String(apiPort)],
+    [path.join(dir, "bridge.js"), "unix-to-tcp", socket, String(port)],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
   await new Promise<void>((resolve, reject) => {
     host.stdout!.on("data", (d) => (String(d).includes("ready") ? resolve() : undefined));
-    host.on("exit", (code) => reject(new Error(`the host bridge exited (${code})`)));
+    host.on("exit", (code) => reject(new Error(`the host bridge to ${port} exited (${code})`)));
   });
-  return { dir, node, socket, apiPort, stop: () => host.kill() };
+  return host;
 }
 
 function linkOrCopy(from: string, to: string): void {
@@ -123,6 +141,7 @@ export function minimalPath(dir: string): string {
     "tr",
     "diff",
     "ls",
+    "openssl",
   ];
   for (const t of tools) {
     const found = ["/usr/bin", "/bin"].map((d) => path.join(d, t)).find((p) => fs.existsSync(p));
@@ -191,10 +210,13 @@ export async function runOffline(
     "set -uo pipefail",
     "ip link set lo up",
     ...outermost(opts.hidden).map((h) => `mount --bind ${q(path.join(site.dir, "empty"))} ${q(h)}`),
-    `${q(site.node)} ${q(path.join(site.dir, "bridge.js"))} tcp-to-unix ${site.apiPort} ${q(site.socket)} > ${q(probeFile)}.bridge &`,
-    "bridge=$!",
-    "trap 'kill $bridge 2>/dev/null' EXIT",
-    `for i in $(seq 100); do grep -q ready ${q(probeFile)}.bridge 2>/dev/null && break; sleep 0.1; done`,
+    "bridges=()",
+    ...site.bridges.flatMap((b) => [
+      `${q(site.node)} ${q(path.join(site.dir, "bridge.js"))} tcp-to-unix ${b.port} ${q(b.socket)} > ${q(probeFile)}.${b.port} &`,
+      "bridges+=($!)",
+      `for i in $(seq 100); do grep -q ready ${q(probeFile)}.${b.port} 2>/dev/null && break; sleep 0.1; done`,
+    ]),
+    `trap 'kill "\${bridges[@]}" 2>/dev/null' EXIT`,
     `${q(site.node)} ${q(path.join(site.dir, "probe.js"))} ${q(JSON.stringify(opts.probeTargets))} > ${q(probeFile)}`,
     opts.command,
   ].join("\n");

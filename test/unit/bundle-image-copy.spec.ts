@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -87,6 +88,38 @@ describe("bundle: images copied into the bundle and pushed at the site (crane)",
     expect(again.pushed).to.deep.equal([]);
     expect(again.skipped).to.have.length(2);
     expect(lines.some((l) => /\(1\/2\) .*postgres.*: pushed .* digest verified/.test(l))).to.equal(true);
+  });
+
+  it("copies a multi-platform index by its own digest, with every image it lists, and pushes it whole", () => {
+    const parts = ["a", "b"].map((p) => {
+      const ref = `${source.address}/parts/${p}:1.0`;
+      return `${ref.split(":1.0")[0]}@${buildTestImage(crane, ref, `platform ${p}\n`)}`;
+    });
+    const index = `${source.address}/library/multi:1.0`;
+    const made = spawnSync(crane, ["index", "append", "-m", parts[0], "-m", parts[1], "-t", index], {
+      encoding: "utf8",
+    });
+    expect(made.status, made.stderr).to.equal(0);
+    const indexDigest = spawnSync(crane, ["digest", index], { encoding: "utf8" }).stdout.trim();
+    const bundle = path.join(work, "b-index");
+    const items = imagesToCopy(
+      `docker.io/library/multi:1.0 ${site.address}/m/library/multi:1.0\n`,
+      source.address,
+    );
+    const doc = copyImages(
+      { crane, layout: path.join(bundle, imagesDir), siteHas: new Map(), say: log },
+      items,
+    );
+    expect(doc.images[0].digest).to.equal(indexDigest);
+    expect(doc.images[0].mediaType).to.match(/index|manifest\.list/);
+    const single = bundleWith("b-single").doc.images[0].bytes;
+    expect(doc.images[0].bytes, "the index and both images").to.be.greaterThan(2 * single * 0.8);
+    expect(pushImages(bundle, opts()).failed).to.deep.equal([]);
+    expect(registryDigest(opts(), `${site.address}/m/library/multi:1.0`)).to.equal(indexDigest);
+    for (const p of parts) {
+      const child = `${site.address}/m/library/multi@${p.split("@")[1]}`;
+      expect(registryDigest(opts(), child), "each platform's image").to.equal(p.split("@")[1]);
+    }
   });
 
   it("leaves out what the site holds, and the site refuses a left-out image its registry lacks", () => {

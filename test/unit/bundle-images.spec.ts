@@ -5,7 +5,14 @@ import * as path from "path";
 import { imageCatalog } from "@keel/core";
 import { StackConfig, parseStackConfig, platformNames, rawFromAllConfig } from "../../program/config";
 import { deploy, stackImages } from "../../program/deploy";
-import { checkImages, imagesIn, imagesInPreview, mirrorPairs } from "../../scripts/bundle/images";
+import {
+  checkImages,
+  imagesIn,
+  imagesInPreview,
+  imagesKeptFromState,
+  mergeImageUses,
+  mirrorPairs,
+} from "../../scripts/bundle/images";
 import {
   checkPresence,
   formatImageList,
@@ -67,6 +74,29 @@ describe("bundle: image list", () => {
     });
     expect([...byImage.keys()].sort()).to.deep.equal(["r/kept:1", "r/new:1"]);
     expect(byImage.get("r/kept:1")).to.deep.equal(["urn:same", "urn:update"]);
+  });
+
+  it("takes the images of an update's unchanged resources from the state (the preview lists no step for them)", () => {
+    const pod = (image: string) => ({ spec: { template: { spec: { containers: [{ image }] } } } });
+    const state = {
+      deployment: {
+        resources: [
+          { urn: "urn:unchanged", inputs: pod("r/kept:1") },
+          { urn: "urn:updated", inputs: pod("r/old:1") },
+          { urn: "urn:deleted", inputs: pod("r/gone:1") },
+        ],
+      },
+    };
+    const preview = {
+      steps: [
+        { op: "update", urn: "urn:updated", newState: { inputs: pod("r/new:2") } },
+        { op: "delete", urn: "urn:deleted" },
+      ],
+    };
+    const kept = imagesKeptFromState(state, preview);
+    expect([...kept.keys()]).to.deep.equal(["r/kept:1"]);
+    const all = mergeImageUses(imagesInPreview(preview), kept);
+    expect([...all.keys()].sort()).to.deep.equal(["r/kept:1", "r/new:2"]);
   });
 
   it("fails what a mirror built from the list would miss, or what escaped the registry override", () => {
