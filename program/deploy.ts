@@ -67,7 +67,7 @@ export function planStack(
 
 function ingressTls(cfg: StackConfig, secrets: StackSecrets, outputs: StackOutputs): IngressTls {
   if (cfg.tls.mode === "selfSigned") {
-    const ca = new CertificateAuthority("keel-ca", { rotation: cfg.site.secretRotation });
+    const ca = new CertificateAuthority("keel-ca");
     outputs.caCertificate = ca.certPem;
     return { mode: "selfSigned", ca: { certPem: ca.certPem, keyPem: ca.keyPem } };
   }

@@ -22,7 +22,13 @@ export function aiCoreKeycloak(
     {
       namespace,
       secretName: "keycloak-admin",
-      generate: { password: { length: 32 } },
+      generate: {
+        password: {
+          length: 32,
+          neverRotated:
+            "Keycloak creates its bootstrap admin only when the database has no admin; a new password is ignored",
+        },
+      },
       rotation: site.secretRotation,
     },
     { parent },

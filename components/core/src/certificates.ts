@@ -10,11 +10,12 @@ export interface CertificateAuthorityArgs {
   organization?: string;
   /** @default 87600 (10 years) */
   validityHours?: number;
-  /** Bump to issue a new CA key. @default 0 */
-  rotation?: number;
 }
 
-/** A private CA from @pulumi/tls for self-signed mode; its certificate is what clients must trust. */
+/**
+ * A private CA from @pulumi/tls for self-signed mode; its certificate is what clients must trust, so
+ * `keel:secretRotation` leaves it alone (a new CA would need every client to install it first).
+ */
 export class CertificateAuthority extends pulumi.ComponentResource {
   /** PEM certificate to distribute to clients (not secret). */
   readonly certPem: pulumi.Output<string>;

@@ -25,6 +25,8 @@ export interface PgBouncerArgs {
   user: string;
   /** The role's password (a secret output); written only into the pooler's own Secret. */
   password: pulumi.Input<string>;
+  /** The password's rotation (its GeneratedSecret's): a new one restarts the pooler. @default 0 */
+  rotation?: number;
   /** Synapse needs session pooling (it sets session-level parameters). @default "session" */
   poolMode?: PoolMode;
   /** Server connections per replica; Σ(pool × replicas) must fit the database's budget. */
@@ -155,7 +157,14 @@ export class PgBouncer extends pulumi.ComponentResource {
             },
           },
         ],
-        secretFiles: [{ name: "auth", mountPath: "/etc/pgbouncer/auth", secretName: auth.metadata.name }],
+        secretFiles: [
+          {
+            name: "auth",
+            mountPath: "/etc/pgbouncer/auth",
+            secretName: auth.metadata.name,
+            rotation: args.rotation,
+          },
+        ],
         critical: true,
         maintenance: args.maintenance,
         allowFrom: args.allowFrom,

@@ -6,6 +6,7 @@ import { annotations as keys } from "./conventions";
 import { ValidationError, throwIfInvalid } from "./errors";
 import { NetworkPeer } from "./network";
 import { detectionSeconds } from "./probes";
+import { passwordAdoption } from "./postgres-rotation";
 import { ConnectionConsumer, checkConnectionBudget, postgresArgs, postgresTuning } from "./postgres-tuning";
 import { parseMemory } from "./quantity";
 import { ResourceSpec, validateResources } from "./resources";
@@ -60,7 +61,10 @@ export interface PostgresArgs {
   backup: BackupPolicy;
   /** Protect the server from `pulumi destroy` (prod). @default false */
   protect?: boolean;
-  /** Bump to rotate the password. @default 0 */
+  /**
+   * Bump to rotate the passwords; the server then sets them on its existing data before it starts
+   * (postgres-rotation.ts). @default 0
+   */
   rotation?: number;
   /** A node maintenance window: the single pod's budget lets drains evict it. @default false */
   maintenance?: boolean;
@@ -276,6 +280,11 @@ export class Postgres extends pulumi.ComponentResource {
           )
         : undefined;
     const replicationUsers = args.publication ? [args.publication.user] : [];
+    const otherUsers = [...extra.map((d) => d.user), ...replicationUsers];
+    const adoption = passwordAdoption(this.credentials.rotation, {
+      [args.user]: "POSTGRES_PASSWORD",
+      ...Object.fromEntries(otherUsers.map((user) => [user, passwordEnv(user)])),
+    });
 
     const check = {
       exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", args.user, "-d", args.database] },
@@ -293,6 +302,7 @@ export class Postgres extends pulumi.ComponentResource {
         partOf: args.partOf,
         kind: "StatefulSet",
         image: args.image,
+        ...(adoption ? { command: adoption.command } : {}),
         args: [
           ...postgresArgs(tuning),
           ...(args.publication
@@ -308,25 +318,26 @@ export class Postgres extends pulumi.ComponentResource {
           POSTGRES_DB: args.database,
           PGDATA: "/var/lib/postgresql/data/pgdata",
           POSTGRES_INITDB_ARGS: args.initdbArgs ?? "--encoding=UTF8",
+          ...adoption?.env,
         },
         secretEnv: {
           POSTGRES_PASSWORD: this.credentials.ref("password"),
           ...Object.fromEntries(
-            [...extra.map((d) => d.user), ...replicationUsers].map((user) => [
-              passwordEnv(user),
-              this.credentials.ref(`${user}-password`),
-            ]),
+            otherUsers.map((user) => [passwordEnv(user), this.credentials.ref(`${user}-password`)]),
           ),
         },
-        configFiles: initScripts
-          ? [
-              {
-                name: "initdb",
-                mountPath: "/docker-entrypoint-initdb.d",
-                configMapName: initScripts.metadata.name,
-              },
-            ]
-          : [],
+        configFiles: [
+          ...(initScripts
+            ? [
+                {
+                  name: "initdb",
+                  mountPath: "/docker-entrypoint-initdb.d",
+                  configMapName: initScripts.metadata.name,
+                },
+              ]
+            : []),
+          ...(adoption?.configFiles ?? []),
+        ],
         runAsUser: 999,
         persistentVolumes: [
           {

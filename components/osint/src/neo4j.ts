@@ -108,7 +108,13 @@ export class Neo4j extends pulumi.ComponentResource {
       {
         namespace: args.namespace,
         secretName: "neo4j-credentials",
-        generate: { password: { length: 32 } },
+        generate: {
+          password: {
+            length: 32,
+            neverRotated:
+              "neo4j-admin sets the initial password only before the first start; the data keeps the first one",
+          },
+        },
         rotation: args.rotation,
       },
       { parent: this },

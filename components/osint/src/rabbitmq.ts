@@ -64,7 +64,13 @@ export class RabbitMQ extends pulumi.ComponentResource {
       {
         namespace: args.namespace,
         secretName: "rabbitmq-credentials",
-        generate: { password: { length: 32 } },
+        generate: {
+          password: {
+            length: 32,
+            neverRotated:
+              "RabbitMQ creates RABBITMQ_DEFAULT_USER/PASS only when its node database is new; the volume keeps it",
+          },
+        },
         rotation: args.rotation,
       },
       { parent: this },

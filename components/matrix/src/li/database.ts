@@ -8,8 +8,15 @@ import { lawfulInterceptApps as apps } from "./apps";
  * the job copies the publisher's schema first, subscribes with an initial copy, and records which Synapse
  * version the schema came from. When Synapse is upgraded (its migrations change main's schema), the job is
  * replaced and resynchronises from scratch: the replica only ever holds replicated data, so nothing is lost.
+ * After a credential rotation (`rotated`) the job runs again and gives the subscription main's new password,
+ * which the subscription keeps in its connection string.
  */
-export function replicationSetupScript(): string {
+export function replicationSetupScript(rotated = false): string {
+  const newConnection = [
+    "psql -v ON_ERROR_STOP=1 -v conn=\"${main}\" <<'SQL'",
+    "ALTER SUBSCRIPTION synapse_li CONNECTION :'conn';",
+    "SQL",
+  ];
   return [
     "set -euo pipefail",
     'main="host=${MAIN_HOST} port=5432 dbname=${MAIN_DB} user=${MAIN_USER} password=${MAIN_PASSWORD}"',
@@ -17,6 +24,7 @@ export function replicationSetupScript(): string {
     "current=\"$(psql -Atc \"SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = current_database()\")\"",
     'if [ "${current}" = "${marker}" ]; then',
     '  echo "schema is current (${SCHEMA_VERSION}); refreshing the subscription"',
+    ...(rotated ? newConnection : []),
     '  psql -v ON_ERROR_STOP=1 -c "ALTER SUBSCRIPTION synapse_li REFRESH PUBLICATION"',
     "  exit 0",
     "fi",
@@ -77,6 +85,8 @@ export function liDatabase(
         "s3-access-key": main.s3AccessKey,
         "s3-secret-key": main.s3SecretKey,
       },
+      // Copies of main's, which rotate with the site.
+      rotation: site.secretRotation,
     },
     child,
   );
@@ -138,7 +148,7 @@ export function liDatabase(
     {
       ...sync,
       appName: apps.replicationSetup,
-      command: ["bash", "-c", replicationSetupScript()],
+      command: ["bash", "-c", replicationSetupScript(site.secretRotation > 0)],
       env: { ...syncEnv, SCHEMA_VERSION: plan.schemaVersion },
     },
     { parent: c.parent, dependsOn: [postgres] },

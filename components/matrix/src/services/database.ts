@@ -72,6 +72,7 @@ export function matrixDatabase(c: MatrixContext): MatrixDatabase {
       database,
       user,
       password: postgres.credentials.values.password,
+      rotation: postgres.credentials.rotation,
       poolMode: plan.pgbouncer.poolMode,
       poolSize: plan.pgbouncer.defaultPoolSize,
       maxClientConnections: plan.pgbouncer.maxClientConn,
