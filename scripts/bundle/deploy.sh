@@ -168,6 +168,7 @@ fi
 if ((DESTROY)); then
   say "  skipped (--destroy)"
 elif [[ -f $BUNDLE/images/images.json ]]; then
+  [[ -z $CATALOG ]] || say "  --registry-catalog ignored: the bundle carries its images and checks them in the registry"
   "$NODE" "$BUNDLE/tools/site.js" push-images "$BUNDLE" --crane "$BUNDLE/toolchain/bin/crane" \
     --record "$OUT_DIR/keel-$STACK-images.txt" "${INSECURE[@]}" ||
     die "the private registry does not hold every image (nothing was deployed)"
