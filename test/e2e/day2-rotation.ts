@@ -65,10 +65,20 @@ function secretsRead(spec: any): string[] {
 
 /** Preview steps that would replace or delete a StatefulSet, claim or namespace. */
 function dangerousSteps(previewJson: string): string[] {
-  const kinds = /::kubernetes:(apps\/v1:StatefulSet|core\/v1:PersistentVolumeClaim|core\/v1:Namespace)::/;
+  const kinds = ["apps/v1:StatefulSet", "core/v1:PersistentVolumeClaim", "core/v1:Namespace"];
+  // urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>
+  const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
   return (JSON.parse(previewJson).steps ?? [])
-    .filter((s: any) => kinds.test(s.urn) && /replace|delete/.test(s.op))
+    .filter((s: any) => kinds.includes(typeOf(s.urn).replace(/^kubernetes:/, "")))
+    .filter((s: any) => /replace|delete/.test(s.op))
     .map((s: any) => `${s.op} ${s.urn}`);
+}
+
+/** StatefulSets the preview updates in place (proves the step filter above sees them). */
+function statefulSetUpdates(previewJson: string): string[] {
+  return (JSON.parse(previewJson).steps ?? [])
+    .filter((s: any) => s.op === "update" && s.urn.split("::")[2].endsWith("kubernetes:apps/v1:StatefulSet"))
+    .map((s: any) => s.urn);
 }
 
 /**
@@ -84,7 +94,11 @@ export function rotateSecrets(env: NodeJS.ProcessEnv, pulumi: (...args: string[]
   expect(valuesBefore.size).to.be.greaterThan(30);
 
   pulumi("config", "set", "keel:secretRotation", "1");
-  expect(dangerousSteps(pulumi("preview", "--json").stdout)).to.deep.equal([]);
+  const preview = pulumi("preview", "--json").stdout;
+  expect(dangerousSteps(preview)).to.deep.equal([]);
+  expect(statefulSetUpdates(preview).length, "the preview updates StatefulSets in place").to.be.greaterThan(
+    5,
+  );
   pulumi("up", "--yes", "--skip-preview");
 
   const valuesAfter = secretValues(env);
