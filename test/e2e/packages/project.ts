@@ -59,9 +59,15 @@ export function expectedTarballFiles(componentDir: string): string[] {
   const compiled = filesEndingWith(src, ".ts").flatMap((s) =>
     ["js", "d.ts", "js.map"].map((ext) => `dist/${s.slice(0, -3)}.${ext}`),
   );
-  const pythonDir = path.join(componentDir, "python");
-  const python = fs.existsSync(pythonDir) ? filesEndingWith(pythonDir, ".py").map((f) => `python/${f}`) : [];
-  return [...compiled, ...python, "README.md", "package.json"].sort();
+  // Scripts in their own language, read at run time and shipped as they are.
+  const scripts = [
+    ["python", ".py"],
+    ["sh", ".sh"],
+  ].flatMap(([dir, ext]) => {
+    const full = path.join(componentDir, dir);
+    return fs.existsSync(full) ? filesEndingWith(full, ext).map((f) => `${dir}/${f}`) : [];
+  });
+  return [...compiled, ...scripts, "README.md", "package.json"].sort();
 }
 
 /** Source maps under `dir` that lack the inlined source of any file they map. */
