@@ -13,6 +13,7 @@ export interface PinnedImage {
 /**
  * Every image the program can deploy, pinned to an exact version. Keys are stable; stacks may override a
  * key's version through config, and every image is rewritten to the private registry when one is set.
+ * Bumping a version: docs/operations.md, "Version upgrades" (the conformance suite must run the new one).
  */
 export const imageCatalog = {
   postgres: { repository: "docker.io/library/postgres", tag: "17.6-bookworm" },
