@@ -12,6 +12,15 @@ import {
   tempDir,
   waitFor,
 } from "./harness";
+import {
+  drainEveryNode,
+  drainStopsAtCriticalPods,
+  expectAllReady,
+  previewChanges,
+  scaleDown,
+  scaleUp,
+  upgradeImage,
+} from "./day2";
 
 // The real engine against the real API server: preview, up, readiness, PodSecurity, idempotence, secrets
 // in state, unrelated config changes, destroy. Runs in order; each step builds on the previous one.
@@ -134,6 +143,43 @@ describe("the dev stack on a real API server", function () {
     } finally {
       pulumi("config", "rm", "--path", "keel:aiCore.sessionTimeoutHours");
     }
+  });
+
+  // Day 2 (docs/operations.md): each step is a runbook section, on the stack as the steps above left it.
+  it("(g) a node drain outside a maintenance window stops only at single-replica critical pods", () => {
+    drainStopsAtCriticalPods(env);
+  });
+
+  it("(g) in a maintenance window every node drains in turn, replicated workloads within their budgets", async () => {
+    // Apply what (e) left in the stack's config (its setting removed after its up) before comparing.
+    pulumi("up", "--yes", "--skip-preview");
+    pulumi("config", "set", "keel:maintenance", "true");
+    const changes = previewChanges(pulumi);
+    expect(changes.length).to.be.greaterThan(5);
+    for (const c of changes) expect(c).to.match(/^update PodDisruptionBudget /);
+    pulumi("up", "--yes", "--skip-preview");
+    await drainEveryNode(env);
+    pulumi("config", "set", "keel:maintenance", "false");
+    expect(previewChanges(pulumi)).to.deep.equal(changes);
+    pulumi("up", "--yes", "--skip-preview");
+    pulumi("preview", "--expect-no-changes");
+    expectAllReady(env);
+  });
+
+  it("(h) a new version of a pinned image rolls its workloads in place", async () => {
+    await upgradeImage(env, pulumi, {
+      key: "redis",
+      repository: "docker.io/library/redis",
+      tag: "8.2.2-bookworm",
+    });
+  });
+
+  it("(i) a bigger sizing profile is checked against the connection budget, then applied in place", async () => {
+    await scaleUp(env, pulumi);
+  });
+
+  it("(i) back to the small profile, in place, every claim kept", async () => {
+    await scaleDown(env, pulumi);
   });
 
   it("recovers from the API server dying in the middle of an update, losing nothing", async function () {

@@ -356,7 +356,8 @@ function deploymentClaim(
   return new k8s.core.v1.PersistentVolumeClaim(
     name,
     { metadata, spec: claimSpec(v) },
-    { parent, retainOnDelete: true },
+    // Like a StatefulSet's claims: sized once (growing one needs a storage class that allows expansion).
+    { parent, retainOnDelete: true, ignoreChanges: ["spec.resources.requests.storage"] },
   );
 }
 
@@ -427,7 +428,9 @@ function workloadController(
           })),
         },
       },
-      { parent: p.parent },
+      // Kubernetes refuses any change to a StatefulSet's claim templates, so a new size (e.g. a bigger
+      // sizing profile) would replace the StatefulSet: volumes keep the size they were created with.
+      { parent: p.parent, ignoreChanges: ["spec.volumeClaimTemplates"] },
     );
   }
   return new k8s.apps.v1.Deployment(
