@@ -160,18 +160,6 @@ export async function drainEveryNode(env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /**
- * Steps a scaling change must not contain: anything but updates in place, and budgets or autoscalers
- * created or deleted as workloads cross one replica; no claim, Secret or Namespace may be touched at all.
- */
-function destructive(changes: string[]): string[] {
-  return changes.filter(
-    (c) =>
-      / (PersistentVolumeClaim|Secret|Namespace) /.test(c) ||
-      !(/^update /.test(c) || /^(create|delete) (PodDisruptionBudget|HorizontalPodAutoscaler) /.test(c)),
-  );
-}
-
-/**
  * A pinned image's version changes (`keel:images.<key>.tag`): the preview updates exactly the workloads that
  * run it, in place; the up rolls their pods onto the new version and replaces no StatefulSet, claim or Secret.
  */
@@ -197,39 +185,4 @@ export async function upgradeImage(
     const images = w.spec.template.spec.containers.map((c: any) => c.image);
     expect(images, w.metadata.name).to.include(`${image.repository}:${image.tag}`);
   }
-}
-
-/**
- * A bigger sizing profile on an existing stack: refused before anything changes while the connection budget
- * does not hold it, then applied in place once the budget is raised; no database is recreated.
- */
-export async function scaleUp(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<void> {
-  const before = stateUids(env);
-  pulumi("config", "set", "keel:sizing", "medium");
-  const refused = run(env, "pulumi", ["preview", "--non-interactive", "--stack", "dev"]);
-  expect(refused.status).to.not.equal(0);
-  expect(refused.stdout + refused.stderr).to.match(
-    /keel:matrix\.maxConnections: Synapse needs \d+ connections/,
-  );
-  pulumi("config", "set", "--path", "keel:matrix.maxConnections", "420");
-  const changes = previewChanges(pulumi);
-  expect(destructive(changes)).to.deep.equal([]);
-  pulumi("up", "--yes", "--skip-preview");
-  await waitAllReady(env);
-  const after = stateUids(env);
-  for (const [key, uid] of Object.entries(before)) expect(after[key], key).to.equal(uid);
-  const scaled = workloads(env).filter((w) => w.spec.replicas > 1);
-  expect(scaled.length).to.be.greaterThan(10);
-}
-
-/** Back to the small profile and the default budget: replicas shrink in place, every claim is kept. */
-export async function scaleDown(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<void> {
-  const before = stateUids(env);
-  pulumi("config", "set", "keel:sizing", "small");
-  pulumi("config", "rm", "--path", "keel:matrix.maxConnections");
-  const changes = previewChanges(pulumi);
-  expect(destructive(changes)).to.deep.equal([]);
-  pulumi("up", "--yes", "--skip-preview");
-  await waitAllReady(env);
-  expect(stateUids(env)).to.deep.equal(before);
 }

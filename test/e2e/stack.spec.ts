@@ -17,8 +17,6 @@ import {
   drainStopsAtCriticalPods,
   expectAllReady,
   previewChanges,
-  scaleDown,
-  scaleUp,
   upgradeImage,
 } from "./day2";
 
@@ -172,14 +170,6 @@ describe("the dev stack on a real API server", function () {
       repository: "docker.io/library/redis",
       tag: "8.2.2-bookworm",
     });
-  });
-
-  it("(i) a bigger sizing profile is checked against the connection budget, then applied in place", async () => {
-    await scaleUp(env, pulumi);
-  });
-
-  it("(i) back to the small profile, in place, every claim kept", async () => {
-    await scaleDown(env, pulumi);
   });
 
   it("recovers from the API server dying in the middle of an update, losing nothing", async function () {
