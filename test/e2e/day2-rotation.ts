@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Run, kubectlJson } from "./harness";
+import { secretsRead } from "../unit/fixtures";
 
 /**
  * Generated values `keel:secretRotation` deliberately leaves alone (README "Generated secrets"), as
@@ -46,21 +47,6 @@ function statefulUids(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     objects.map((o: any) => [`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, o.metadata.uid]),
   );
-}
-
-/** The Secrets a pod spec reads: env, envFrom, secret and projected volumes, of every container. */
-function secretsRead(spec: any): string[] {
-  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
-  return [
-    ...containers.flatMap((c: any) => [
-      ...(c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name),
-      ...(c.envFrom ?? []).map((e: any) => e.secretRef?.name),
-    ]),
-    ...(spec.volumes ?? []).flatMap((v: any) => [
-      v.secret?.secretName,
-      ...(v.projected?.sources ?? []).map((s: any) => s.secret?.name),
-    ]),
-  ].filter((n): n is string => typeof n === "string");
 }
 
 /** Preview steps that would replace or delete a StatefulSet, claim or namespace. */

@@ -82,3 +82,18 @@ export function planConfig(raw: Record<string, unknown>): {
   const cfg = parseStackConfig(raw);
   return { cfg, plans: planStack(cfg) };
 }
+
+/** The Secrets a pod spec reads: env, envFrom, secret and projected volumes, of every container. */
+export function secretsRead(spec: any): string[] {
+  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  return [
+    ...containers.flatMap((c: any) => [
+      ...(c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name),
+      ...(c.envFrom ?? []).map((e: any) => e.secretRef?.name),
+    ]),
+    ...(spec.volumes ?? []).flatMap((v: any) => [
+      v.secret?.secretName,
+      ...(v.projected?.sources ?? []).map((s: any) => s.secret?.name),
+    ]),
+  ].filter((n): n is string => typeof n === "string");
+}

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { parseStackConfig } from "../../program/config";
 import { deploy } from "../../program/deploy";
 import { Recorded, installMocks, ofType, settle } from "./harness";
-import { stackConfig } from "./fixtures";
+import { secretsRead, stackConfig } from "./fixtures";
 
 const rotationKey = "keel.dev/secret-rotation";
 
@@ -39,22 +39,6 @@ function podOwners(res: Recorded[]): PodOwner[] {
     if (!["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"].includes(kind) || !template) return [];
     return [{ kind, name: r.name, namespace: r.inputs.metadata.namespace, template }];
   });
-}
-
-/** The Secrets a pod reads: env, envFrom, secret volumes and projected volumes, of every container. */
-function secretsOf(template: any): string[] {
-  const spec = template.spec;
-  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
-  return [
-    ...containers.flatMap((c: any) => [
-      ...(c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name),
-      ...(c.envFrom ?? []).map((e: any) => e.secretRef?.name),
-    ]),
-    ...(spec.volumes ?? []).flatMap((v: any) => [
-      v.secret?.secretName,
-      ...(v.projected?.sources ?? []).map((s: any) => s.secret?.name),
-    ]),
-  ].filter((n): n is string => typeof n === "string");
 }
 
 /** The mock's value of each RandomPassword whose keeper is this rotation. */
@@ -115,7 +99,7 @@ for (const stack of ["dev", "prod"] as const) {
       const owners = podOwners(next);
       const marked = owners.filter((o) => o.template.metadata?.annotations?.[rotationKey] !== undefined);
       const wrong = owners.flatMap((o) => {
-        const reads = secretsOf(o.template).filter((s) => rotated.has(`${o.namespace}/${s}`));
+        const reads = secretsRead(o.template.spec).filter((s) => rotated.has(`${o.namespace}/${s}`));
         const mark = o.template.metadata?.annotations?.[rotationKey];
         // The setup job always carries its rotation: it sets the passwords it reads (elasticsearch-setup.ts).
         const want = reads.length > 0 || o.name.endsWith("elasticsearch-setup") ? "1" : undefined;
