@@ -313,6 +313,32 @@ export function parseStackConfig(raw: Raw): StackConfig {
   };
 }
 
+/**
+ * The Kubernetes provider settings keel relies on (Pulumi.yaml sets both for every stack). Without them the
+ * provider replaces a Secret or ConfigMap whose data changes, and the engine replaces every workload that
+ * reads it by name, StatefulSets and their pods included: a secret rotation or a config change would
+ * recreate databases. With them the data updates in place and pods roll through their config hash or
+ * `keel.dev/secret-rotation` annotation.
+ */
+export const providerSettings = [
+  "kubernetes:enableSecretMutable",
+  "kubernetes:enableConfigMapMutable",
+] as const;
+
+/** Refuses a stack that turned off a setting of `providerSettings`; `all` is `pulumi.runtime.allConfig()`. */
+export function validateProviderConfig(all: Record<string, string>): void {
+  for (const key of providerSettings) {
+    if (all[key] !== "true") {
+      throw new ValidationError(
+        key,
+        `must be true (it is ${all[key] === undefined ? "unset" : `"${all[key]}"`}): keel updates Secrets and ` +
+          "ConfigMaps in place and rolls the pods that read them; without it the provider would replace " +
+          "them and every workload that reads them. Pulumi.yaml sets it; remove the stack's override",
+      );
+    }
+  }
+}
+
 /** Turns `pulumi.runtime.allConfig()` (namespaced, string values) into the raw object parseStackConfig takes. */
 export function rawFromAllConfig(all: Record<string, string>): Raw {
   const raw: Raw = {};

@@ -2,7 +2,14 @@ import { ValidationError } from "@keel/core";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { configKeys, parseStackConfig, rawFromAllConfig } from "../../program/config";
+import { parse } from "yaml";
+import {
+  configKeys,
+  parseStackConfig,
+  providerSettings,
+  rawFromAllConfig,
+  validateProviderConfig,
+} from "../../program/config";
 import { planConfig, repoRoot, stackConfig } from "./fixtures";
 
 const base = { domain: "example.org" };
@@ -126,5 +133,41 @@ describe("stack config", () => {
       expect(e.field).to.equal(field);
       expect(e.message).to.match(message);
     });
+  }
+});
+
+describe("Kubernetes provider settings", () => {
+  const on = Object.fromEntries(providerSettings.map((k) => [k, "true"]));
+
+  it("Pulumi.yaml turns each on for every stack", () => {
+    const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+      config: Record<string, { value: unknown }>;
+    };
+    for (const key of providerSettings) expect(project.config[key]?.value, key).to.equal(true);
+  });
+
+  it("accepts a stack with both on", () => {
+    expect(() => validateProviderConfig({ ...on, "keel:sizing": "small" })).not.to.throw();
+  });
+
+  for (const key of providerSettings) {
+    for (const value of ["false", undefined]) {
+      it(`refuses ${key} ${value ?? "unset"}, naming it`, () => {
+        const all: Record<string, string> = { ...on };
+        if (value === undefined) delete all[key];
+        else all[key] = value;
+        const e = (() => {
+          try {
+            validateProviderConfig(all);
+          } catch (caught) {
+            return caught as ValidationError;
+          }
+          throw new Error("no error");
+        })();
+        expect(e).to.be.instanceOf(ValidationError);
+        expect(e.field).to.equal(key);
+        expect(e.message).to.match(/must be true/);
+      });
+    }
   }
 });
