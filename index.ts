@@ -1,9 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, rawFromAllConfig } from "./program/config";
+import { parseStackConfig, rawFromAllConfig, validateProviderConfig } from "./program/config";
 import { deploy } from "./program/deploy";
+import { plainStackTraces } from "./program/stack-traces";
+
+plainStackTraces();
 
 // Config is read here and nowhere else; a bad value throws before any resource is registered.
-const cfg = parseStackConfig(rawFromAllConfig(pulumi.runtime.allConfig()));
+const all = pulumi.runtime.allConfig();
+validateProviderConfig(all);
+const cfg = parseStackConfig(rawFromAllConfig(all));
 const keel = new pulumi.Config("keel");
 const out = deploy(cfg, {
   tlsCertificate: keel.getSecret("tlsCertificate"),
