@@ -129,7 +129,7 @@ describe("building blocks added for the new platforms", () => {
     expect(problems.map((p) => p.field).sort()).to.deep.equal(["backup.retain", "script"]);
   });
 
-  it("budgets a namespace for its demand plus a quarter, and for the storage it claims", async () => {
+  it("budgets a namespace for its demand with every workload surging, and for the storage it claims", async () => {
     const { namespaceBudget } = await import("@keel/core");
     const budget = namespaceBudget(
       [
@@ -141,12 +141,25 @@ describe("building blocks added for the new platforms", () => {
       ],
       100,
     );
+    // 2 replicas surge by one pod (a quarter, rounded up): 3 pods' worth.
     expect(budget).to.deep.equal({
-      requests: { cpu: "2500m", memory: "2560Mi" },
-      limits: { cpu: "5000m", memory: "5120Mi" },
+      requests: { cpu: "3000m", memory: "3072Mi" },
+      limits: { cpu: "6000m", memory: "6144Mi" },
       pods: 9,
       storage: "125Gi",
     });
+  });
+
+  it("holds a second pod of a single-replica workload, so its rolling update is not refused", async () => {
+    const { namespaceBudget } = await import("@keel/core");
+    const pod = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
+    const budget = namespaceBudget([
+      { name: "coturn", replicas: 1, resources: pod },
+      { name: "web", replicas: 8, resources: pod },
+    ]);
+    // coturn 1 + 1, web 8 + 2: 12 pods' worth.
+    expect(budget.requests).to.deep.equal({ cpu: "6000m", memory: "12288Mi" });
+    expect(budget.limits).to.deep.equal({ cpu: "12000m", memory: "24576Mi" });
   });
 });
 

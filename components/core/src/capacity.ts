@@ -82,15 +82,25 @@ export function checkCapacity(capacity: Capacity, demands: Demand[]): Validation
 }
 
 /**
- * A namespace budget: the demand plus a quarter for rolling updates and surges, and the storage it claims
- * (without `storageGi` the Namespace default applies).
+ * Pods a rolling update adds while it runs: Kubernetes' default `maxSurge`, a quarter of the replicas rounded
+ * up, so at least one.
+ */
+function surgePods(replicas: number): number {
+  return Math.ceil(replicas / 4);
+}
+
+/**
+ * A namespace budget: the demand with every workload surging at once (a secret rotation or a new image
+ * version rolls them all together; the surge pods of a quota too tight to hold them are refused and the
+ * rollout never ends), so at least a quarter more, and the storage it claims (without `storageGi` the
+ * Namespace default applies).
  */
 export function namespaceBudget(demands: Demand[], storageGi?: number) {
-  const t = totalDemand(demands);
+  const t = totalDemand(demands.map((d) => ({ ...d, replicas: d.replicas + surgePods(d.replicas) })));
   const pods = demands.reduce((n, d) => n + d.replicas, 0);
   return {
-    requests: { cpu: formatCpu(t.requestsCpu * 1.25), memory: formatMemory(t.requestsMemoryGi * Gi * 1.25) },
-    limits: { cpu: formatCpu(t.limitsCpu * 1.25), memory: formatMemory(t.limitsMemoryGi * Gi * 1.25) },
+    requests: { cpu: formatCpu(t.requestsCpu), memory: formatMemory(t.requestsMemoryGi * Gi) },
+    limits: { cpu: formatCpu(t.limitsCpu), memory: formatMemory(t.limitsMemoryGi * Gi) },
     pods: pods * 2 + 5,
     ...(storageGi === undefined ? {} : { storage: `${Math.max(10, Math.ceil(storageGi * 1.25))}Gi` }),
   };
