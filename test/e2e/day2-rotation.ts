@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Run, kubectlJson } from "./harness";
+import { previewChanges, stateUids, waitAllReady } from "./day2";
 import { secretsRead } from "../unit/fixtures";
 
 /**
@@ -15,6 +16,9 @@ export const neverRotatedKeys = [
   "matrix-li/synapse-li-signing-key signing.key",
   "matrix/synapse-federation-ca ca.pem",
 ];
+
+/** Keys of keel's Secrets that hold a constant next to generated values (STUNner's auth type). */
+const constantKeys = ["webrtc/turn-shared-secret type"];
 
 const rotationKey = "keel.dev/secret-rotation";
 const owned = ["-A", "-l", "app.kubernetes.io/managed-by=keel"];
@@ -35,61 +39,49 @@ function secretValues(env: NodeJS.ProcessEnv): Map<string, string> {
   return values;
 }
 
-/** uid of every StatefulSet, claim and namespace keel owns (claims are owned through their namespace). */
-function statefulUids(env: NodeJS.ProcessEnv): Record<string, string> {
-  const namespaces = kubectlJson(env, ["get", "namespaces", "-l", "app.kubernetes.io/managed-by=keel"]).items;
-  const names = new Set(namespaces.map((n: any) => n.metadata.name));
-  const objects = [
-    ...namespaces,
-    ...kubectlJson(env, ["get", "statefulsets", ...owned]).items,
-    ...kubectlJson(env, ["get", "pvc", "-A"]).items.filter((c: any) => names.has(c.metadata.namespace)),
-  ];
-  return Object.fromEntries(
-    objects.map((o: any) => [`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, o.metadata.uid]),
+/**
+ * Changes other than in-place updates: only the generated values themselves (random resources) and
+ * one-off Jobs (whose pod template Kubernetes keeps immutable) may be replaced by a rotation, and the only
+ * new objects are the ConfigMaps of PostgreSQL's password adoption script (from rotation 1 on).
+ */
+function replacements(changes: string[]): string[] {
+  return changes.filter(
+    (c) =>
+      !/^update /.test(c) &&
+      !/^replace (RandomPassword|Job) /.test(c) &&
+      !/^create ConfigMap [a-z-]+-postgres-rotation$/.test(c),
   );
-}
-
-/** Preview steps that would replace or delete a StatefulSet, claim or namespace. */
-function dangerousSteps(previewJson: string): string[] {
-  const kinds = ["apps/v1:StatefulSet", "core/v1:PersistentVolumeClaim", "core/v1:Namespace"];
-  // urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>
-  const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
-  return (JSON.parse(previewJson).steps ?? [])
-    .filter((s: any) => kinds.includes(typeOf(s.urn).replace(/^kubernetes:/, "")))
-    .filter((s: any) => /replace|delete/.test(s.op))
-    .map((s: any) => `${s.op} ${s.urn}`);
-}
-
-/** StatefulSets the preview updates in place (proves the step filter above sees them). */
-function statefulSetUpdates(previewJson: string): string[] {
-  return (JSON.parse(previewJson).steps ?? [])
-    .filter((s: any) => s.op === "update" && s.urn.split("::")[2].endsWith("kubernetes:apps/v1:StatefulSet"))
-    .map((s: any) => s.urn);
 }
 
 /**
  * Day-2 secret rotation on the deployed stack: `keel:secretRotation` 0 → 1 (it only goes up, so the stack
- * is left at 1). The preview replaces no StatefulSet, claim or namespace; after the up every generated value
- * has changed except the documented ones, every workload reading a changed Secret runs new pods marked with
- * the rotation, everything is ready, and no StatefulSet, claim or namespace was recreated.
+ * is left at 1). The preview updates Secrets and workloads in place (only the random values and one-off Jobs
+ * are replaced); after the up every generated value has changed except the documented ones, every workload
+ * reading a changed Secret runs new pods marked with the rotation, everything is ready, and no StatefulSet,
+ * claim or Secret was recreated.
  */
-export function rotateSecrets(env: NodeJS.ProcessEnv, pulumi: (...args: string[]) => Run): void {
+export async function rotateSecrets(
+  env: NodeJS.ProcessEnv,
+  pulumi: (...args: string[]) => Run,
+): Promise<void> {
   const valuesBefore = secretValues(env);
-  const uidsBefore = statefulUids(env);
+  const uidsBefore = stateUids(env);
   const podsBefore = new Set(kubectlJson(env, ["get", "pods", "-A"]).items.map((p: any) => p.metadata.uid));
   expect(valuesBefore.size).to.be.greaterThan(30);
 
   pulumi("config", "set", "keel:secretRotation", "1");
-  const preview = pulumi("preview", "--json").stdout;
-  expect(dangerousSteps(preview)).to.deep.equal([]);
-  expect(statefulSetUpdates(preview).length, "the preview updates StatefulSets in place").to.be.greaterThan(
-    5,
-  );
+  const changes = previewChanges(pulumi);
+  expect(replacements(changes)).to.deep.equal([]);
+  const inPlace = (kind: string) => changes.filter((c) => c.startsWith(`update ${kind} `)).length;
+  expect(inPlace("StatefulSet"), "StatefulSets updated in place").to.be.greaterThan(5);
+  expect(inPlace("Secret"), "Secrets updated in place").to.be.greaterThan(10);
   pulumi("up", "--yes", "--skip-preview");
+  await waitAllReady(env);
 
   const valuesAfter = secretValues(env);
   const kept = [...valuesBefore].filter(([k, v]) => valuesAfter.get(k) === v).map(([k]) => k);
-  expect(kept.sort()).to.deep.equal(neverRotatedKeys.filter((k) => valuesBefore.has(k)).sort());
+  const expected = [...neverRotatedKeys, ...constantKeys].filter((k) => valuesBefore.has(k));
+  expect(kept.sort()).to.deep.equal(expected.sort());
   const changed = new Set(
     [...valuesBefore.keys()].filter((k) => !kept.includes(k)).map((k) => k.split(" ")[0]),
   );
@@ -118,5 +110,5 @@ export function rotateSecrets(env: NodeJS.ProcessEnv, pulumi: (...args: string[]
     stale.push(...old.map((p: any) => `${where}: ${p.metadata.name}`));
   }
   expect(stale, "pods still running from before the rotation").to.deep.equal([]);
-  expect(statefulUids(env)).to.deep.equal(uidsBefore);
+  expect(stateUids(env)).to.deep.equal(uidsBefore);
 }

@@ -160,6 +160,18 @@ export async function drainEveryNode(env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /**
+ * Steps a scaling change must not contain: anything but updates in place, and budgets or autoscalers
+ * created or deleted as workloads cross one replica; no claim, Secret or Namespace may be touched at all.
+ */
+function destructive(changes: string[]): string[] {
+  return changes.filter(
+    (c) =>
+      / (PersistentVolumeClaim|Secret|Namespace) /.test(c) ||
+      !(/^update /.test(c) || /^(create|delete) (PodDisruptionBudget|HorizontalPodAutoscaler) /.test(c)),
+  );
+}
+
+/**
  * A pinned image's version changes (`keel:images.<key>.tag`): the preview updates exactly the workloads that
  * run it, in place; the up rolls their pods onto the new version and replaces no StatefulSet, claim or Secret.
  */
@@ -185,4 +197,63 @@ export async function upgradeImage(
     const images = w.spec.template.spec.containers.map((c: any) => c.image);
     expect(images, w.metadata.name).to.include(`${image.repository}:${image.tag}`);
   }
+}
+
+/** A preview that must fail before anything changes, with `message` in its output. */
+function refused(env: NodeJS.ProcessEnv, pulumi: Pulumi, message: RegExp): void {
+  const before = stateUids(env);
+  let failure = "";
+  try {
+    pulumi("preview");
+  } catch (e) {
+    failure = String(e);
+  }
+  expect(failure, "the preview must fail").to.match(message);
+  expect(stateUids(env)).to.deep.equal(before);
+}
+
+/** The synchrotron workers' pod count: the StatefulSet's, or its autoscaler's floor. */
+function synchrotrons(env: NodeJS.ProcessEnv): number {
+  const hpa = run(env, "kubectl", ["get", "hpa", "synapse-synchrotron", "-n", "matrix", "-o", "json"]);
+  if (hpa.status === 0) return JSON.parse(hpa.stdout).spec.minReplicas;
+  return kubectlJson(env, ["get", "statefulset", "synapse-synchrotron", "-n", "matrix"]).spec.replicas;
+}
+
+/**
+ * Scaling an existing stack: a bigger sizing profile is refused before anything changes while the
+ * connection budget, then the cluster's declared capacity, cannot hold it; more Synapse workers are
+ * applied in place, and no database, claim or Secret is recreated.
+ */
+export async function scaleUp(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<void> {
+  const before = stateUids(env);
+  pulumi("config", "set", "keel:sizing", "medium");
+  refused(env, pulumi, /keel:matrix\.maxConnections: Synapse needs \d+ connections/);
+  pulumi("config", "set", "--path", "keel:matrix.maxConnections", "420");
+  refused(env, pulumi, /capacity: requests need [\d.]+ CPU but [\d.]+ of \d+ is usable/);
+  pulumi("config", "set", "keel:sizing", "small");
+  pulumi("config", "rm", "--path", "keel:matrix.maxConnections");
+  const count = synchrotrons(env);
+  pulumi("config", "set", "--path", "keel:matrix.workers.synchrotron", String(count + 1));
+  const changes = previewChanges(pulumi);
+  expect(changes.length).to.be.greaterThan(0);
+  expect(destructive(changes)).to.deep.equal([]);
+  pulumi("up", "--yes", "--skip-preview");
+  await waitAllReady(env);
+  const after = stateUids(env);
+  for (const [key, uid] of Object.entries(before)) expect(after[key], key).to.equal(uid);
+  expect(synchrotrons(env)).to.equal(count + 1);
+}
+
+/** Back to the default worker count: in place, every claim kept. */
+export async function scaleDown(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<void> {
+  const before = stateUids(env);
+  const count = synchrotrons(env);
+  pulumi("config", "rm", "--path", "keel:matrix.workers.synchrotron");
+  const changes = previewChanges(pulumi);
+  expect(changes.length).to.be.greaterThan(0);
+  expect(destructive(changes)).to.deep.equal([]);
+  pulumi("up", "--yes", "--skip-preview");
+  await waitAllReady(env);
+  expect(stateUids(env)).to.deep.equal(before);
+  expect(synchrotrons(env)).to.equal(count - 1);
 }

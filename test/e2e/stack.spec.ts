@@ -17,8 +17,11 @@ import {
   drainStopsAtCriticalPods,
   expectAllReady,
   previewChanges,
+  scaleDown,
+  scaleUp,
   upgradeImage,
 } from "./day2";
+import { rotateSecrets } from "./day2-rotation";
 
 // The real engine against the real API server: preview, up, readiness, PodSecurity, idempotence, secrets
 // in state, unrelated config changes, destroy. Runs in order; each step builds on the previous one.
@@ -170,6 +173,23 @@ describe("the dev stack on a real API server", function () {
       repository: "docker.io/library/redis",
       tag: "8.2.2-bookworm",
     });
+  });
+
+  it("(i) a bigger profile is refused by the connection budget and the capacity; more workers apply in place", async () => {
+    await scaleUp(env, pulumi);
+  });
+
+  it("(i) back to the default worker count, in place, every claim kept", async () => {
+    await scaleDown(env, pulumi);
+  });
+
+  it("(j) a secret rotation changes every generated value in place and restarts whatever reads them", async () => {
+    await rotateSecrets(env, pulumi);
+    const secret = kubectlJson(env, ["get", "secret", "postgres-credentials", "-n", "ai-core"]);
+    const rotated = Buffer.from(secret.data.password, "base64").toString("utf8");
+    expect(rotated).to.not.equal(password);
+    // The recovery step below checks that nothing changes it again.
+    password = rotated;
   });
 
   it("recovers from the API server dying in the middle of an update, losing nothing", async function () {
