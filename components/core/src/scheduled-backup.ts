@@ -5,7 +5,7 @@ import { annotations as keys, appLabels } from "./conventions";
 import { ValidationError, throwIfInvalid } from "./errors";
 import { BatchJob } from "./batch-job";
 import { ResourceSpec } from "./resources";
-import { SecretKeyRef } from "./volumes";
+import { SecretKeyRef, claimSizeIgnored } from "./volumes";
 
 export interface ScheduledBackupArgs {
   namespace: pulumi.Input<string>;
@@ -72,7 +72,7 @@ export class ScheduledBackup extends pulumi.ComponentResource {
               resources: { requests: { storage: args.policy.size ?? "20Gi" } },
             },
           },
-          { parent: this, retainOnDelete: true },
+          { parent: this, retainOnDelete: true, ignoreChanges: claimSizeIgnored },
         )
       : undefined;
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appLabels } from "./conventions";
+import { claimSizeIgnored } from "./volumes";
 
 export interface SharedClaimArgs {
   namespace: pulumi.Input<string>;
@@ -38,6 +39,6 @@ export function sharedClaim(
         resources: { requests: { storage: args.size } },
       },
     },
-    { ...opts, retainOnDelete: true, protect: args.protect ?? false },
+    { ...opts, retainOnDelete: true, protect: args.protect ?? false, ignoreChanges: claimSizeIgnored },
   );
 }

@@ -1,5 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 
+/**
+ * Every claim is sized when it is created: a bigger sizing profile gives new volumes more space and leaves
+ * existing ones alone (Kubernetes refuses to shrink a claim, and to change an unbound one at all; growing a
+ * bound one needs a storage class that allows expansion: edit the claim). Claims ignore their size in the
+ * program; StatefulSets ignore their claim templates, which Kubernetes keeps immutable.
+ */
+export const claimSizeIgnored = ["spec.resources.requests.storage"];
+
 /** Data that must survive restarts: a PVC with an explicit storage class (never "" — F4). */
 export interface PersistentVolume {
   name: string;

@@ -14,6 +14,7 @@ import {
   SecretFiles,
   SecretKeyRef,
   SharedVolume,
+  claimSizeIgnored,
 } from "./volumes";
 import { workloadAutoscaler, workloadDisruptionBudget, workloadNetworkPolicy } from "./workload-guards";
 import { podTemplate } from "./workload-pod";
@@ -356,8 +357,7 @@ function deploymentClaim(
   return new k8s.core.v1.PersistentVolumeClaim(
     name,
     { metadata, spec: claimSpec(v) },
-    // Like a StatefulSet's claims: sized once (growing one needs a storage class that allows expansion).
-    { parent, retainOnDelete: true, ignoreChanges: ["spec.resources.requests.storage"] },
+    { parent, retainOnDelete: true, ignoreChanges: claimSizeIgnored },
   );
 }
 
