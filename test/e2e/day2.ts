@@ -47,13 +47,18 @@ export function stateUids(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
+/** A resource's kind from its URN: `urn:pulumi:<stack>::<project>::<parent types>$<pkg>:<module>:<Kind>::<name>`. */
+function kindOf(urn: string): string {
+  return urn.split("::")[2].split("$").pop()!.split(":").pop()!;
+}
+
 /** The preview's steps other than `same`, as "op type name". */
 export function previewChanges(pulumi: Pulumi): string[] {
   const preview = JSON.parse(pulumi("preview", "--json").stdout);
   return (preview.steps ?? [])
     .filter((s: any) => s.op !== "same")
     .map((s: any) => {
-      const kind = s.urn.split("::")[2].split("$").pop().split(":").pop();
+      const kind = kindOf(s.urn);
       const why = s.replaceReasons?.length ? ` (${s.replaceReasons.join(", ")})` : "";
       return `${s.op} ${kind} ${s.urn.split("::")[3]}${why}`;
     });
@@ -170,7 +175,7 @@ function dataRecreated(pulumi: Pulumi): string[] {
   return (preview.steps ?? [])
     .filter((s: any) => s.op === "replace" || s.op === "delete")
     .filter((s: any) => {
-      const kind = s.urn.split("::")[2].split("$").pop().split(":").pop();
+      const kind = kindOf(s.urn);
       if (["PersistentVolumeClaim", "Secret", "Namespace"].includes(kind)) return true;
       if (kind !== "StatefulSet") return false;
       // Without its old inputs a StatefulSet counts as holding data.
