@@ -258,6 +258,18 @@ describe("bench: engine floor", () => {
     expect(js).to.contain(UNKNOWN);
     expect(() => new Function("require", js)).not.to.throw();
   });
+
+  it("runs with V8's own stack traces, as keel's program does (no source mapping in the floor)", () => {
+    const js = floorProgram({ "kubernetes:gateway.networking.k8s.io/v1:Gateway": CUSTOM_RESOURCE });
+    const saved = Error.prepareStackTrace;
+    Error.prepareStackTrace = () => "mapped";
+    try {
+      new Function("require", js)((id: string) => (id === "./resources.json" ? [] : { apiextensions: {} }));
+      expect(Error.prepareStackTrace).to.equal(undefined);
+    } finally {
+      Error.prepareStackTrace = saved;
+    }
+  });
 });
 
 describe("bench: options", () => {
