@@ -130,7 +130,7 @@ describe("building blocks added for the new platforms", () => {
   });
 
   it("budgets a namespace for its demand with every workload surging, and for the storage it claims", async () => {
-    const { namespaceBudget } = await import("@keel/core");
+    const { namespaceBudget, sizingProfile } = await import("@keel/core");
     const budget = namespaceBudget(
       [
         {
@@ -139,9 +139,10 @@ describe("building blocks added for the new platforms", () => {
           resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
         },
       ],
+      sizingProfile("large"),
       100,
     );
-    // 2 replicas surge by one pod (a quarter, rounded up): 3 pods' worth.
+    // The largest profile: 2 replicas surge by one pod (a quarter, rounded up): 3 pods' worth.
     expect(budget).to.deep.equal({
       requests: { cpu: "3000m", memory: "3072Mi" },
       limits: { cpu: "6000m", memory: "6144Mi" },
@@ -151,15 +152,44 @@ describe("building blocks added for the new platforms", () => {
   });
 
   it("holds a second pod of a single-replica workload, so its rolling update is not refused", async () => {
-    const { namespaceBudget } = await import("@keel/core");
+    const { namespaceBudget, sizingProfile } = await import("@keel/core");
     const pod = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
-    const budget = namespaceBudget([
-      { name: "coturn", replicas: 1, resources: pod },
-      { name: "web", replicas: 8, resources: pod },
-    ]);
+    const budget = namespaceBudget(
+      [
+        { name: "coturn", replicas: 1, resources: pod },
+        { name: "web", replicas: 8, resources: pod },
+      ],
+      sizingProfile("large"),
+    );
     // coturn 1 + 1, web 8 + 2: 12 pods' worth.
     expect(budget.requests).to.deep.equal({ cpu: "6000m", memory: "12288Mi" });
     expect(budget.limits).to.deep.equal({ cpu: "12000m", memory: "24576Mi" });
+  });
+
+  // e2e (i) going back from medium to small: coturn's new small pod was refused next to its old medium one
+  // by a quota sized for small pods only, and the up failed after 600 s.
+  it("holds a rollout onto a smaller profile next to the old pods of any bigger one", async () => {
+    const { namespaceBudget, parseCpu, parseMemory, sized, sizingProfile, sizingProfileNames } =
+      await import("@keel/core");
+    const base = { requests: { cpu: "300m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+    const profiles = sizingProfileNames.map(sizingProfile);
+    for (const to of profiles) {
+      const budget = namespaceBudget([{ name: "coturn", replicas: 1, resources: sized(to, base) }], to);
+      for (const from of profiles) {
+        // The old pod keeps its size until the new (surge) pod is ready.
+        const peak = [sized(from, base), sized(to, base)];
+        const id = `${from.name} -> ${to.name}`;
+        const sum = (f: (r: typeof base) => number) => peak.reduce((n, r) => n + f(r), 0);
+        expect(parseCpu(budget.requests.cpu), id).to.be.at.least(sum((r) => parseCpu(r.requests.cpu)));
+        expect(parseCpu(budget.limits.cpu), id).to.be.at.least(sum((r) => parseCpu(r.limits.cpu)));
+        expect(parseMemory(budget.requests.memory), id).to.be.at.least(
+          sum((r) => parseMemory(r.requests.memory)),
+        );
+        expect(parseMemory(budget.limits.memory), id).to.be.at.least(
+          sum((r) => parseMemory(r.limits.memory)),
+        );
+      }
+    }
   });
 });
 

@@ -31,7 +31,7 @@ export class AiCore extends pulumi.ComponentResource {
     this.authUrl = `https://${plan.hosts.auth}`;
     const ns = new Namespace(
       `${name}-ns`,
-      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.demand]) },
+      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.demand], site.sizing) },
       { parent: this },
     );
     const namespace = ns.name;

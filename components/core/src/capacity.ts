@@ -1,6 +1,7 @@
 import { ValidationError } from "./errors";
 import { formatCpu, formatMemory, parseCpu, parseMemory } from "./quantity";
 import { ResourceSpec } from "./resources";
+import { SizingProfile, sizingProfile, sizingProfileNames } from "./sizing";
 
 /** What one workload asks of the cluster at its largest scale. */
 export interface Demand {
@@ -90,17 +91,32 @@ function surgePods(replicas: number): number {
 }
 
 /**
- * A namespace budget: the demand with every workload surging at once (a secret rotation or a new image
- * version rolls them all together; the surge pods of a quota too tight to hold them are refused and the
- * rollout never ends), so at least a quarter more, and the storage it claims (without `storageGi` the
- * Namespace default applies).
+ * How much bigger than under `profile` a workload's old pods can be while it rolls onto `profile` from
+ * another one (2 for small, coming from large): a smaller profile shrinks the quota in the same update,
+ * and the old pods keep their size until the new ones are ready.
  */
-export function namespaceBudget(demands: Demand[], storageGi?: number) {
-  const t = totalDemand(demands.map((d) => ({ ...d, replicas: d.replicas + surgePods(d.replicas) })));
+export function resizeFactor(profile: SizingProfile): number {
+  const largest = Math.max(...sizingProfileNames.map((n) => sizingProfile(n).resourceScale));
+  return largest / profile.resourceScale;
+}
+
+/**
+ * A namespace budget for workloads sized by `sizing`: every workload rolling at once (a secret rotation
+ * or a new image version rolls them all together; the surge pods of a quota too tight to hold them are
+ * refused and the rollout never ends), each with its surge pods (a quarter of its replicas, at least one)
+ * next to old pods up to its replicas that may still have a bigger profile's size (`resizeFactor`); and
+ * the storage it claims (without `storageGi` the Namespace default applies).
+ */
+export function namespaceBudget(demands: Demand[], sizing: SizingProfile, storageGi?: number) {
+  const grown = resizeFactor(sizing);
+  const t = totalDemand(demands.map((d) => ({ ...d, replicas: d.replicas * grown + surgePods(d.replicas) })));
   const pods = demands.reduce((n, d) => n + d.replicas, 0);
+  // Rounded up: the budget must not fall short of the rollout by a rounding.
+  const cpu = (cores: number) => formatCpu(Math.ceil(cores * 1000) / 1000);
+  const memory = (gi: number) => formatMemory(Math.ceil(gi * 1024) * 1024 ** 2);
   return {
-    requests: { cpu: formatCpu(t.requestsCpu), memory: formatMemory(t.requestsMemoryGi * Gi) },
-    limits: { cpu: formatCpu(t.limitsCpu), memory: formatMemory(t.limitsMemoryGi * Gi) },
+    requests: { cpu: cpu(t.requestsCpu), memory: memory(t.requestsMemoryGi) },
+    limits: { cpu: cpu(t.limitsCpu), memory: memory(t.limitsMemoryGi) },
     pods: pods * 2 + 5,
     ...(storageGi === undefined ? {} : { storage: `${Math.max(10, Math.ceil(storageGi * 1.25))}Gi` }),
   };

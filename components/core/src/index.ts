@@ -12,6 +12,7 @@ export {
   type Demand,
   type DemandTotals,
   namespaceBudget,
+  resizeFactor,
   totalDemand,
 } from "./capacity";
 export {

@@ -150,7 +150,7 @@ export class LawfulIntercept extends pulumi.ComponentResource {
       {
         namespaceName: plan.namespace,
         lawfulInterceptOf: plan.mainNamespace,
-        budget: namespaceBudget([...plan.demand], plan.storageGi),
+        budget: namespaceBudget([...plan.demand], plan.site.sizing, plan.storageGi),
       },
       { parent: this },
     );

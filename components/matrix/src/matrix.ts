@@ -63,7 +63,10 @@ export class Matrix extends pulumi.ComponentResource {
     this.urls = { ...plan.urls };
     const ns = new Namespace(
       `${name}-ns`,
-      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.mainDemand], plan.storageGi) },
+      {
+        namespaceName: plan.namespace,
+        budget: namespaceBudget([...plan.mainDemand], plan.site.sizing, plan.storageGi),
+      },
       { parent: this },
     );
     this.namespace = ns.name;

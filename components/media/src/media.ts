@@ -114,7 +114,10 @@ export class Media extends pulumi.ComponentResource {
     const child = { parent: this };
     const ns = new Namespace(
       `${name}-ns`,
-      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.demand], plan.storageGi) },
+      {
+        namespaceName: plan.namespace,
+        budget: namespaceBudget([...plan.demand], plan.site.sizing, plan.storageGi),
+      },
       child,
     );
     this.namespace = ns.name;

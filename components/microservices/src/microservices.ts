@@ -25,7 +25,10 @@ export class Microservices extends pulumi.ComponentResource {
     this.aiUrl = `https://${plan.aiHost}`;
     const ns = new Namespace(
       `${name}-ns`,
-      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.demand], plan.storageGi) },
+      {
+        namespaceName: plan.namespace,
+        budget: namespaceBudget([...plan.demand], plan.site.sizing, plan.storageGi),
+      },
       { parent: this },
     );
     this.namespace = ns.name;

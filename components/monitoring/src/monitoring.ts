@@ -45,7 +45,10 @@ export class Monitoring extends pulumi.ComponentResource {
 
     const ns = new Namespace(
       `${name}-ns`,
-      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.demand], plan.storageGi) },
+      {
+        namespaceName: plan.namespace,
+        budget: namespaceBudget([...plan.demand], plan.site.sizing, plan.storageGi),
+      },
       { parent: this },
     );
     this.namespace = ns.name;

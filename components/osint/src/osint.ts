@@ -31,7 +31,10 @@ export class Osint extends pulumi.ComponentResource {
     this.kibanaUrl = `https://${plan.hosts.kibana}`;
     const ns = new Namespace(
       `${name}-ns`,
-      { namespaceName: plan.namespace, budget: namespaceBudget([...plan.demand], plan.storageGi) },
+      {
+        namespaceName: plan.namespace,
+        budget: namespaceBudget([...plan.demand], plan.site.sizing, plan.storageGi),
+      },
       { parent: this },
     );
     this.namespace = ns.name;

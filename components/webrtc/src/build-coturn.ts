@@ -21,7 +21,7 @@ export function coturnRelay(
     {
       namespaceName: turn.namespaceName,
       podSecurity: { level: "privileged", reason: coturnExceptionReason },
-      budget: namespaceBudget([...plan.namespaceDemand.turn], 0),
+      budget: namespaceBudget([...plan.namespaceDemand.turn], site.sizing, 0),
     },
     { parent },
   );

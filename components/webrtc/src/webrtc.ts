@@ -39,7 +39,7 @@ export class WebRtc extends pulumi.ComponentResource {
       `${name}-ns`,
       {
         namespaceName: plan.namespace,
-        budget: namespaceBudget([...plan.namespaceDemand.webrtc], plan.redisStorageGi),
+        budget: namespaceBudget([...plan.namespaceDemand.webrtc], plan.site.sizing, plan.redisStorageGi),
       },
       { parent: this },
     );
