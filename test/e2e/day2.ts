@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { Run, kubectlJson, must, run, runAsync } from "./harness";
 
-// Day-2 operations on a deployed stack (docs/operations.md): node drains, version upgrades, scaling. Each
-// function is one runbook section, run against the real API server by test/e2e/stack.spec.ts.
+// Day-2 operations on a deployed stack (docs/operations.md): node drains and version upgrades (scaling is in
+// day2-scaling.ts, rotation in day2-rotation.ts). Each function is one runbook section, run against the real
+// API server by test/e2e/stack.spec.ts.
 
 export type Pulumi = (...args: string[]) => Run;
 
@@ -48,7 +49,7 @@ export function stateUids(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /** A resource's kind from its URN: `urn:pulumi:<stack>::<project>::<parent types>$<pkg>:<module>:<Kind>::<name>`. */
-function kindOf(urn: string): string {
+export function kindOf(urn: string): string {
   return urn.split("::")[2].split("$").pop()!.split(":").pop()!;
 }
 
@@ -64,11 +65,11 @@ export function previewChanges(pulumi: Pulumi): string[] {
     });
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function nodes(env: NodeJS.ProcessEnv): string[] {
+export function nodes(env: NodeJS.ProcessEnv): string[] {
   return kubectlJson(env, ["get", "nodes"]).items.map((n: any) => n.metadata.name);
 }
 
@@ -165,39 +166,6 @@ export async function drainEveryNode(env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /**
- * The preview's replacements and deletions of what holds data: a claim, a Secret, a Namespace, or a
- * StatefulSet with claim templates (a database). Stateless workers may come and go with the profile (the
- * small profile runs one combined Synapse stream writer, bigger ones a writer per stream), and one-off Jobs
- * run again with their new resources.
- */
-function dataRecreated(pulumi: Pulumi): string[] {
-  const preview = JSON.parse(pulumi("preview", "--json").stdout);
-  return (preview.steps ?? [])
-    .filter((s: any) => s.op === "replace" || s.op === "delete")
-    .filter((s: any) => {
-      const kind = kindOf(s.urn);
-      if (["PersistentVolumeClaim", "Secret", "Namespace"].includes(kind)) return true;
-      if (kind !== "StatefulSet") return false;
-      // Without its old inputs a StatefulSet counts as holding data.
-      const spec = s.oldState?.inputs?.spec;
-      return !spec || (spec.volumeClaimTemplates ?? []).length > 0;
-    })
-    .map((s: any) => `${s.op} ${s.urn.split("::")[3]}`);
-}
-
-/**
- * Steps a scaling change must not contain: anything but updates in place, and budgets or autoscalers
- * created or deleted as workloads cross one replica; no claim, Secret or Namespace may be touched at all.
- */
-function destructive(changes: string[]): string[] {
-  return changes.filter(
-    (c) =>
-      / (PersistentVolumeClaim|Secret|Namespace) /.test(c) ||
-      !(/^update /.test(c) || /^(create|delete) (PodDisruptionBudget|HorizontalPodAutoscaler) /.test(c)),
-  );
-}
-
-/**
  * A pinned image's version changes (`keel:images.<key>.tag`): the preview updates exactly the workloads that
  * run it, in place; the up rolls their pods onto the new version and replaces no StatefulSet, claim or Secret.
  */
@@ -223,71 +191,4 @@ export async function upgradeImage(
     const images = w.spec.template.spec.containers.map((c: any) => c.image);
     expect(images, w.metadata.name).to.include(`${image.repository}:${image.tag}`);
   }
-}
-
-/** A preview that must fail before anything changes, with `message` in its output. */
-function refused(env: NodeJS.ProcessEnv, pulumi: Pulumi, message: RegExp): void {
-  const before = stateUids(env);
-  let failure = "";
-  try {
-    pulumi("preview");
-  } catch (e) {
-    failure = String(e);
-  }
-  expect(failure, "the preview must fail").to.match(message);
-  expect(stateUids(env)).to.deep.equal(before);
-}
-
-/** The synchrotron workers' pod count: the StatefulSet's, or its autoscaler's floor. */
-function synchrotrons(env: NodeJS.ProcessEnv): number {
-  const hpa = run(env, "kubectl", ["get", "hpa", "synapse-synchrotron", "-n", "matrix", "-o", "json"]);
-  if (hpa.status === 0) return JSON.parse(hpa.stdout).spec.minReplicas;
-  return kubectlJson(env, ["get", "statefulset", "synapse-synchrotron", "-n", "matrix"]).spec.replicas;
-}
-
-/**
- * Scaling an existing stack: a bigger sizing profile is refused before anything changes while the
- * connection budget, then the cluster's declared capacity, cannot hold it, and previews in place once both
- * can; more Synapse workers are applied in place, and no database, claim or Secret is recreated.
- */
-export async function scaleUp(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<void> {
-  const before = stateUids(env);
-  pulumi("config", "set", "keel:sizing", "medium");
-  refused(env, pulumi, /keel:matrix\.maxConnections: Synapse needs \d+ connections/);
-  pulumi("config", "set", "--path", "keel:matrix.maxConnections", "420");
-  refused(env, pulumi, /capacity: requests need [\d.]+ CPU but [\d.]+ of \d+ is usable/);
-  // With the nodes it needs declared, the profile previews without recreating anything that holds data.
-  // (The dev cluster's 3 nodes cannot run it, so it is not applied.)
-  const capacity = pulumi("config", "get", "keel:capacity").stdout.trim();
-  const bigger = JSON.parse(capacity);
-  bigger.nodes[0].count = 12;
-  pulumi("config", "set", "keel:capacity", JSON.stringify(bigger));
-  expect(dataRecreated(pulumi)).to.deep.equal([]);
-  pulumi("config", "set", "keel:capacity", capacity);
-  pulumi("config", "set", "keel:sizing", "small");
-  pulumi("config", "rm", "--path", "keel:matrix.maxConnections");
-  const count = synchrotrons(env);
-  pulumi("config", "set", "--path", "keel:matrix.workers.synchrotron", String(count + 1));
-  const changes = previewChanges(pulumi);
-  expect(changes.length).to.be.greaterThan(0);
-  expect(destructive(changes)).to.deep.equal([]);
-  pulumi("up", "--yes", "--skip-preview");
-  await waitAllReady(env);
-  const after = stateUids(env);
-  for (const [key, uid] of Object.entries(before)) expect(after[key], key).to.equal(uid);
-  expect(synchrotrons(env)).to.equal(count + 1);
-}
-
-/** Back to the default worker count: in place, every claim kept. */
-export async function scaleDown(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<void> {
-  const before = stateUids(env);
-  const count = synchrotrons(env);
-  pulumi("config", "rm", "--path", "keel:matrix.workers.synchrotron");
-  const changes = previewChanges(pulumi);
-  expect(changes.length).to.be.greaterThan(0);
-  expect(destructive(changes)).to.deep.equal([]);
-  pulumi("up", "--yes", "--skip-preview");
-  await waitAllReady(env);
-  expect(stateUids(env)).to.deep.equal(before);
-  expect(synchrotrons(env)).to.equal(count - 1);
 }

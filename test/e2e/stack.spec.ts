@@ -17,10 +17,9 @@ import {
   drainStopsAtCriticalPods,
   expectAllReady,
   previewChanges,
-  scaleDown,
-  scaleUp,
   upgradeImage,
 } from "./day2";
+import { scaleDown, scaleProfile, scaleUp } from "./day2-scaling";
 import { rotateSecrets } from "./day2-rotation";
 
 // The real engine against the real API server: preview, up, readiness, PodSecurity, idempotence, secrets
@@ -175,7 +174,11 @@ describe("the dev stack on a real API server", function () {
     });
   });
 
-  it("(i) a bigger profile is refused by the connection budget and the capacity; more workers apply in place", async () => {
+  it("(i) a bigger profile is refused by the connection budget and the capacity, applies on more nodes and goes back", async () => {
+    await scaleProfile(env, pulumi);
+  });
+
+  it("(i) more workers apply in place", async () => {
     await scaleUp(env, pulumi);
   });
 
