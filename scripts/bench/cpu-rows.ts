@@ -7,6 +7,7 @@ import { Target, median, pairedOverheads, pairedShares, spread } from "./stats";
 export function cpuRow(id: string, measure: string, splits: readonly CpuSplit[]): Row {
   const row = measured(id, measure, "s", splits.map(cpuTotal));
   row.note = CPU_GROUPS.map((g) => `${g} ${median(splits.map((s) => s[g])).toFixed(2)}`).join(", ");
+  row.roles = Object.fromEntries(CPU_GROUPS.map((g) => [g, splits.map((s) => s[g])]));
   return row;
 }
 

@@ -16,6 +16,8 @@ export interface Row {
   target?: Target;
   verdict?: Verdict;
   note?: string;
+  /** A CPU row's samples split by role (engine, program, pack...), run by run: which role moves. */
+  roles?: Record<string, number[]>;
 }
 
 export interface Skipped {

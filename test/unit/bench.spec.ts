@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { parseArgs } from "../../scripts/bench/args";
+import { cpuRow } from "../../scripts/bench/cpu-rows";
 import { CUSTOM_RESOURCE, floorProgram, floorResources, sdkLocation } from "../../scripts/bench/floor";
 import {
   PLACEHOLDER,
@@ -160,6 +161,29 @@ describe("bench: report", () => {
     // Every table line has the same number of cells as the header.
     const rows = md.split("\n").filter((l) => l.startsWith("| "));
     for (const r of rows) expect(r.replace(/\\\|/g, "").split("|").length, r).to.equal(9);
+  });
+});
+
+describe("bench: CPU rows", () => {
+  it("takes the median of each run's whole tree, and keeps every role's samples run by run", () => {
+    const split = (engine: number, program: number) => ({
+      engine,
+      langhost: 0.1,
+      program,
+      pack: 0,
+      providers: 1,
+    });
+    const row = cpuRow("a.cpu", "preview", [split(10, 12), split(11, 14), split(9, 13)]);
+    expect(row.value).to.be.closeTo(23.1, 1e-9);
+    expect(row.samples!.map((x) => +x.toFixed(1))).to.deep.equal([23.1, 26.1, 23.1]);
+    expect(row.note).to.equal("engine 10.00, langhost 0.10, program 13.00, pack 0.00, providers 1.00");
+    expect(row.roles).to.deep.equal({
+      engine: [10, 11, 9],
+      langhost: [0.1, 0.1, 0.1],
+      program: [12, 14, 13],
+      pack: [0, 0, 0],
+      providers: [1, 1, 1],
+    });
   });
 });
 
