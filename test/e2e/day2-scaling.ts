@@ -74,11 +74,26 @@ function synchrotrons(env: NodeJS.ProcessEnv): number {
   return kubectlJson(env, ["get", "statefulset", "synapse-synchrotron", "-n", "matrix"]).spec.replicas;
 }
 
-/** Workloads running more than one replica, as "Kind namespace/name". */
+/** Autoscalers' floors, as "Kind namespace/name" of their target → minReplicas. */
+function autoscalerFloors(env: NodeJS.ProcessEnv): Record<string, number> {
+  return Object.fromEntries(
+    kubectlJson(env, ["get", "hpa", "-A"]).items.map((h: any) => [
+      `${h.spec.scaleTargetRef.kind} ${h.metadata.namespace}/${h.spec.scaleTargetRef.name}`,
+      h.spec.minReplicas,
+    ]),
+  );
+}
+
+/**
+ * Workloads running more than one replica, as "Kind namespace/name", but those an autoscaler sizes: it
+ * owns their replicas, and scales them down from a bigger profile's floor only on its metrics.
+ */
 function replicated(env: NodeJS.ProcessEnv): string[] {
+  const autoscaled = autoscalerFloors(env);
   return workloads(env)
-    .filter((w) => w.spec.replicas > 1)
-    .map((w) => `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`)
+    .map((w) => ({ id: `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`, replicas: w.spec.replicas }))
+    .filter((w) => w.replicas > 1 && !(w.id in autoscaled))
+    .map((w) => w.id)
     .sort();
 }
 
@@ -140,6 +155,7 @@ function removeNodes(env: NodeJS.ProcessEnv, names: string[]): void {
 export async function scaleProfile(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<void> {
   const before = dataUids(env);
   const small = replicated(env);
+  const floors = autoscalerFloors(env);
   pulumi("config", "set", "keel:sizing", "medium");
   refused(env, pulumi, /keel:matrix\.maxConnections: Synapse needs \d+ connections/);
   pulumi("config", "set", "--path", "keel:matrix.maxConnections", "420");
@@ -156,6 +172,8 @@ export async function scaleProfile(env: NodeJS.ProcessEnv, pulumi: Pulumi): Prom
     expectDataKept(before, dataUids(env));
     expect(replicated(env)).to.include.members(small);
     expect(replicated(env).length, "workloads with more than one replica").to.be.greaterThan(small.length);
+    const raised = Object.entries(autoscalerFloors(env)).filter(([id, min]) => min > (floors[id] ?? 0));
+    expect(raised.length, "autoscalers with a higher floor").to.be.greaterThan(0);
     // Back to small, onto the original nodes.
     for (const node of pool) must(env, "kubectl", ["cordon", node]);
     pulumi("config", "set", "keel:sizing", "small");
@@ -171,6 +189,7 @@ export async function scaleProfile(env: NodeJS.ProcessEnv, pulumi: Pulumi): Prom
   pulumi("preview", "--expect-no-changes");
   expectDataKept(before, dataUids(env));
   expect(replicated(env)).to.deep.equal(small);
+  expect(autoscalerFloors(env)).to.deep.equal(floors);
 }
 
 /** More Synapse workers are applied in place, and no database, claim or Secret is recreated. */
