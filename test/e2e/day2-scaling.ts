@@ -37,7 +37,7 @@ function dataUids(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(all).filter(([key]) => !stateless.has(key)));
 }
 
-/** Everything that held data before still holds it: same objects (uids); new claims may have been added. */
+/** Everything recorded before is still there as the same object (uid); new objects may have been added. */
 function expectDataKept(before: Record<string, string>, after: Record<string, string>): void {
   for (const [key, uid] of Object.entries(before)) expect(after[key], key).to.equal(uid);
 }
@@ -202,8 +202,7 @@ export async function scaleUp(env: NodeJS.ProcessEnv, pulumi: Pulumi): Promise<v
   expect(destructive(changes)).to.deep.equal([]);
   pulumi("up", "--yes", "--skip-preview");
   await waitAllReady(env);
-  const after = stateUids(env);
-  for (const [key, uid] of Object.entries(before)) expect(after[key], key).to.equal(uid);
+  expectDataKept(before, stateUids(env));
   expect(synchrotrons(env)).to.equal(count + 1);
 }
 
