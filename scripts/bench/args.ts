@@ -5,6 +5,8 @@ export type Measure = (typeof MEASURES)[number];
 
 export interface BenchOptions {
   runs: number;
+  /** Previews of each variant per run in (a)-(c); the run keeps the median one (speed-adjusted). */
+  repeats: number;
   /** Take the shared cluster lock for the whole run (re-executing under flock). */
   lock: boolean;
   lockFile: string;
@@ -19,8 +21,9 @@ export interface BenchOptions {
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--runs N] [--only a,b,c,d,e,f] [--objects N] [--out DIR] [--history FILE | --no-history] [--no-lock] [--keep]
+export const USAGE = `usage: npm run bench -- [--runs N] [--repeats K] [--only a,b,c,d,e,f] [--objects N] [--out DIR] [--history FILE | --no-history] [--no-lock] [--keep]
   --runs N      samples per measure (default 3); medians are reported
+  --repeats K   previews of each variant per run in a-c (default 1); each run keeps the median one
   --only LIST   measures to run (default all): a prod preview, b policy pack, c engine floor,
                 d dev up / no-op up, e audit throughput, f unit tests
   --objects N   size of the audit's manifest set (default 5000)
@@ -33,6 +36,7 @@ export const USAGE = `usage: npm run bench -- [--runs N] [--only a,b,c,d,e,f] [-
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = {
     runs: 3,
+    repeats: 1,
     lock: true,
     lockFile: "/tmp/keel-cluster.lock",
     only: [...MEASURES],
@@ -54,6 +58,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     switch (flag) {
       case "--runs":
         o.runs = positive(flag, value());
+        break;
+      case "--repeats":
+        o.repeats = positive(flag, value());
         break;
       case "--objects":
         o.objects = positive(flag, value());

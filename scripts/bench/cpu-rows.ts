@@ -1,7 +1,7 @@
 /** Report rows from the CPU split of paired preview runs (scripts/bench/cpu.ts). */
-import { CPU_GROUPS, CpuSplit, cpuTotal } from "./cpu";
+import { CPU_GROUPS, CpuGroup, CpuSplit, cpuTotal } from "./cpu";
 import { Row, derived, measured } from "./report";
-import { Target, median, pairedOverheads, pairedShares, spread } from "./stats";
+import { Target, median, pairedOverheads, pairedShares, spread, workIndex } from "./stats";
 
 /** CPU seconds of the whole tree per run, with the median of each role in the note. */
 export function cpuRow(id: string, measure: string, splits: readonly CpuSplit[]): Row {
@@ -54,4 +54,33 @@ export function groupRow(
     "s",
     splits.map((s) => s[group]),
   );
+}
+
+/**
+ * Speed-adjusted CPU, per run: each preview's total CPU over the CPU of `control`, roles doing the same work
+ * in every variant compared (the same program and resources). Ratios of these indices do not move with
+ * the machine's speed, which changes from one preview to the next on a shared machine.
+ */
+export function adjusted(splits: readonly CpuSplit[], control: readonly CpuGroup[]): number[] {
+  return workIndex(
+    splits.map(cpuTotal),
+    splits.map((s) => control.reduce((sum, g) => sum + s[g], 0)),
+  );
+}
+
+/**
+ * Of one variant's previews within a run, the one whose speed-adjusted CPU is the median (the lower middle
+ * for an even count): one preview hit by a burst of load elsewhere does not decide the run.
+ */
+export function medianPreview<T extends { cpu: CpuSplit }>(
+  previews: readonly T[],
+  control: readonly CpuGroup[],
+): T {
+  if (previews.length === 0) throw new Error("no previews to choose from");
+  const index = adjusted(
+    previews.map((p) => p.cpu),
+    control,
+  );
+  const order = previews.map((_, i) => i).sort((a, b) => index[a]! - index[b]!);
+  return previews[order[Math.floor((order.length - 1) / 2)]!]!;
 }

@@ -19,13 +19,14 @@ import {
   kubernetesObjects,
   multiply,
 } from "./manifests";
-import { floorProject, programProject, snapshotTree } from "./projects";
+import { floorProject, programProject, skeletonProject, snapshotTree } from "./projects";
+import { shapeOf, skeletonOf } from "./skeleton";
 import { BenchResult, Row, Skipped, derived, measured, misses, renderMarkdown } from "./report";
 import { Run, must, run, runMeasured, say, benchEnvironment } from "./shell";
 import { median, ratio } from "./stats";
-import { CpuAccounting, CpuSplit, cpuDelta, cpuTotal, findCgroupRoot } from "./cpu";
+import { CpuAccounting, CpuGroup, CpuSplit, cpuDelta, cpuTotal, findCgroupRoot } from "./cpu";
 import { wrappedToolchain } from "./cpu-tools";
-import { cpuRow, groupRow, overheadRow, shareRow } from "./cpu-rows";
+import { adjusted, cpuRow, groupRow, medianPreview, overheadRow, shareRow } from "./cpu-rows";
 import { appendHistory, historyEntry } from "./history";
 
 /** The targets of issues #8, #17 and #22; the % targets are on CPU time (user + system) of the whole tree. */
@@ -93,7 +94,7 @@ class Bench {
   readonly cpu: CpuAccounting;
   /** The compiled tree the previews run (projects.ts snapshotTree), laid out like the repository. */
   readonly snap: string;
-  private prodPreview?: { resources: PreviewResource[]; steps: number };
+  private prodPreview?: { resources: PreviewResource[]; steps: number; all: PreviewStep[] };
 
   constructor(
     readonly opts: BenchOptions,
@@ -134,6 +135,41 @@ class Bench {
     return out;
   }
 
+  /**
+   * Previews of each variant, back to back in every run in rotated order (drift in the machine's load does
+   * not always hit the same variant), `--repeats` rounds per run; each run keeps, per variant, the preview
+   * whose CPU adjusted over `control` is the median.
+   */
+  pairedPreviews<V extends string>(
+    label: string,
+    variants: readonly V[],
+    control: readonly CpuGroup[],
+    preview: (v: V) => { seconds: number; cpu: CpuSplit },
+  ): { times: Record<V, number[]>; cpus: Record<V, CpuSplit[]> } {
+    const times = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<V, number[]>;
+    const cpus = Object.fromEntries(variants.map((v) => [v, [] as CpuSplit[]])) as Record<V, CpuSplit[]>;
+    const k = this.opts.repeats;
+    this.sample(label, (i) => {
+      const got = Object.fromEntries(variants.map((v) => [v, [] as { seconds: number; cpu: CpuSplit }[]]));
+      let total = 0;
+      for (let round = 0; round < k; round++) {
+        for (const v of variants.map((_, j) => variants[(j + i * k + round) % variants.length]!)) {
+          checkInterrupted();
+          const r = preview(v);
+          got[v]!.push(r);
+          total += r.seconds;
+        }
+      }
+      for (const v of variants) {
+        const kept = medianPreview(got[v]!, control);
+        times[v].push(kept.seconds);
+        cpus[v].push(kept.cpu);
+      }
+      return { seconds: total };
+    });
+    return { times, cpus };
+  }
+
   private prodProjectDir?: string;
   prodProject(): string {
     if (!this.prodProjectDir) {
@@ -163,11 +199,11 @@ class Bench {
   }
 
   /** The prod stack's preview (warm-up, untimed): the resources the floor and the audit start from. */
-  prod(): { resources: PreviewResource[]; steps: number } {
+  prod(): { resources: PreviewResource[]; steps: number; all: PreviewStep[] } {
     if (!this.prodPreview) {
       say("warm-up preview of the prod stack (untimed)");
       const { steps } = this.previewJson(this.prodProject(), "prod");
-      this.prodPreview = { resources: customResources(steps), steps: steps.length };
+      this.prodPreview = { resources: customResources(steps), steps: steps.length, all: steps };
       fs.writeFileSync(path.join(this.tmp, "prod-steps.json"), JSON.stringify(steps));
       this.details.prodResourcesByType = countByType(this.prodPreview.resources);
       this.details.prodSteps = steps.length;
@@ -201,26 +237,20 @@ class Bench {
       keel: this.policyArgs("prod"),
       modules: ["--policy-pack", modules, ...this.policyArgs("prod").slice(2)],
     };
-    const times: Record<keyof typeof variants, number[]> = { none: [], empty: [], keel: [], modules: [] };
-    const cpus: Record<keyof typeof variants, CpuSplit[]> = { none: [], empty: [], keel: [], modules: [] };
-    const names = Object.keys(variants) as (keyof typeof variants)[];
-    this.sample(
+    // The same program and resources in every variant: only the engine's and the pack's work differ.
+    const control = ["program", "providers"] as const;
+    const { times, cpus } = this.pairedPreviews(
       "(a)+(b) prod preview without a pack / empty pack / keel's pack / keel's pack unbundled",
-      (i) => {
-        let total = 0;
-        // Rotate the order so that drift in the machine's load does not always hit the same variant.
-        for (const v of names.map((_, k) => names[(k + i) % names.length]!)) {
-          const r = this.previewJson(cwd, "prod", variants[v]);
-          if (customResources(r.steps).length !== prod.resources.length) {
-            throw new Error(
-              `preview registered ${customResources(r.steps).length} resources, expected ${prod.resources.length}`,
-            );
-          }
-          times[v].push(r.seconds);
-          cpus[v].push(r.cpu);
-          total += r.seconds;
+      Object.keys(variants) as (keyof typeof variants)[],
+      control,
+      (v) => {
+        const r = this.previewJson(cwd, "prod", variants[v]);
+        if (customResources(r.steps).length !== prod.resources.length) {
+          throw new Error(
+            `preview registered ${customResources(r.steps).length} resources, expected ${prod.resources.length}`,
+          );
         }
-        return { seconds: total };
+        return r;
       },
     );
     const replays = this.sample("(b) AnalyzeStack replay of keel's pack (in-process)", () => this.replay());
@@ -232,6 +262,7 @@ class Bench {
     );
     count.note = `${prod.steps} steps with components`;
     const total = (v: keyof typeof variants) => cpus[v].map(cpuTotal);
+    const index = (v: keyof typeof variants) => adjusted(cpus[v], control);
     const starts = this.sample("(b) pack start: keel's pack / the empty pack (CPU to its port)", () => {
       const keel = this.packStart(path.join(this.snap, "policy-pack"));
       const bare = this.packStart(empty);
@@ -271,6 +302,22 @@ class Bench {
         total("keel"),
         total("empty"),
         total("none"),
+        TARGETS.rulesOverEmptyPercent,
+      ),
+      overheadRow(
+        "b.overhead-adj",
+        "keel's pack over none, CPU adjusted for the machine's speed (over program + providers)",
+        index("keel"),
+        index("none"),
+        TARGETS.policyPackOverheadPercent,
+      ),
+      overheadRow("b.engine-adj", "empty pack over none, CPU adjusted", index("empty"), index("none")),
+      shareRow(
+        "b.rules-adj",
+        "keel over the empty pack, in % of no pack, CPU adjusted",
+        index("keel"),
+        index("empty"),
+        index("none"),
         TARGETS.rulesOverEmptyPercent,
       ),
       overheadRow("b.overhead-wall", "keel's pack over no pack, wall time", times.keel, times.none),
@@ -344,53 +391,99 @@ class Bench {
     return (JSON.parse(last) as { cpuMs: number }).cpuMs / 1000;
   }
 
-  /** (c) the engine floor: the same custom resources with constant inputs, previewed the same way. */
+  /** (c) the engine floor and the skeleton (keel's component tree over the same resources), previewed alike. */
   floor(): void {
     const prod = this.prod();
-    const resources = floorResources(prod.resources);
     const classes: Record<string, SdkLocation> = {};
-    for (const type of new Set(resources.map((r) => r.type))) classes[type] = resolveClass(type);
-    const cwd = floorProject(this.snap, path.join(this.tmp, "floor"), resources, classes);
-    this.pulumi(cwd, ["stack", "init", "floor", "--secrets-provider", "passphrase"]);
-    say("warm-up preview of the engine floor (untimed; checks it registers the same resources)");
-    const warm = this.previewJson(cwd, "floor");
-    const want = JSON.stringify(countByType(prod.resources));
-    const got = JSON.stringify(countByType(customResources(warm.steps)));
-    if (want !== got)
-      throw new Error(`the floor registers other resources than the program:\n${got}\n${want}`);
+    for (const type of new Set(prod.resources.map((r) => r.type))) classes[type] = resolveClass(type);
     this.details.floorClasses = Object.fromEntries(
       Object.entries(classes).map(([t, c]) => [t, `${c.pkg} ${c.path.join(".")}`]),
     );
-    const real: number[] = [];
-    const floor: number[] = [];
-    const realCpu: CpuSplit[] = [];
-    const floorCpu: CpuSplit[] = [];
-    this.sample("(c) prod preview / engine floor preview", (i) => {
-      const order = i % 2 === 0 ? [false, true] : [true, false];
-      let total = 0;
-      for (const isFloor of order) {
-        const r = isFloor ? this.previewJson(cwd, "floor") : this.previewJson(this.prodProject(), "prod");
-        (isFloor ? floor : real).push(r.seconds);
-        (isFloor ? floorCpu : realCpu).push(r.cpu);
-        total += r.seconds;
+    const projects = {
+      floor: floorProject(this.snap, path.join(this.tmp, "floor"), floorResources(prod.resources), classes),
+      skeleton: skeletonProject(this.snap, path.join(this.tmp, "skeleton"), skeletonOf(prod.all), classes),
+    };
+    // The floor registers the same custom resources; the skeleton the same URNs, parents and dependencies.
+    const registered = (steps: readonly PreviewStep[], stack: string) =>
+      stack === "skeleton" ? shapeOf(steps).join("\n") : JSON.stringify(countByType(customResources(steps)));
+    for (const [stack, cwd] of Object.entries(projects)) {
+      this.pulumi(cwd, ["stack", "init", stack, "--secrets-provider", "passphrase"]);
+      say(`warm-up preview of the ${stack} (untimed; checks it registers what the program does)`);
+      const got = registered(this.previewJson(cwd, stack).steps, stack);
+      const want = registered(prod.all, stack);
+      if (got !== want) {
+        fs.writeFileSync(path.join(this.tmp, `${stack}-got.txt`), got);
+        fs.writeFileSync(path.join(this.tmp, `${stack}-want.txt`), want);
+        throw new Error(
+          `the ${stack} registers other resources than the program (${this.tmp}/${stack}-{got,want}.txt)`,
+        );
       }
-      return { seconds: total };
-    });
+    }
+    const variants = ["prod", "skeleton", "floor"] as const;
+    // The same resources and inputs in all three: the providers' work is the control.
+    const control = ["providers"] as const;
+    const { times, cpus } = this.pairedPreviews(
+      "(c) prod preview / skeleton preview / engine floor preview",
+      variants,
+      control,
+      (v) => (v === "prod" ? this.previewJson(this.prodProject(), "prod") : this.previewJson(projects[v], v)),
+    );
+    const total = (v: (typeof variants)[number]) => cpus[v].map(cpuTotal);
+    const index = (v: (typeof variants)[number]) => adjusted(cpus[v], control);
     this.rows.push(
-      cpuRow("c.floor-cpu", "engine floor: same resources, constant inputs, no components: CPU", floorCpu),
-      cpuRow("c.cpu", "`pulumi preview` of the prod stack (paired with the floor): CPU", realCpu),
-      measured("c.floor", "engine floor, wall time", "s", floor),
-      measured("c.preview", "prod preview, wall time", "s", real),
+      cpuRow("c.floor-cpu", "engine floor: same resources, constant inputs, no components: CPU", cpus.floor),
+      cpuRow(
+        "c.skeleton-cpu",
+        "skeleton: the floor plus keel's components, parents and dependencies: CPU",
+        cpus.skeleton,
+      ),
+      cpuRow("c.cpu", "`pulumi preview` of the prod stack (paired with the floor): CPU", cpus.prod),
+      measured("c.floor", "engine floor, wall time", "s", times.floor),
+      measured("c.preview", "prod preview, wall time", "s", times.prod),
       overheadRow(
         "c.overhead",
         "program overhead over the engine floor, CPU",
-        realCpu.map(cpuTotal),
-        floorCpu.map(cpuTotal),
+        total("prod"),
+        total("floor"),
         TARGETS.programOverheadPercent,
       ),
-      groupRow("c.program", "of which the program's Node.js process, CPU", realCpu, "program"),
-      groupRow("c.floor-program", "the floor's Node.js process, CPU", floorCpu, "program"),
-      overheadRow("c.overhead-wall", "program overhead over the engine floor, wall time", real, floor),
+      overheadRow(
+        "c.structure",
+        "of which keel's component tree costs (skeleton over floor), CPU",
+        total("skeleton"),
+        total("floor"),
+      ),
+      shareRow(
+        "c.code",
+        "of which keel's code costs (program over skeleton, in % of the floor), CPU",
+        total("prod"),
+        total("skeleton"),
+        total("floor"),
+      ),
+      overheadRow(
+        "c.overhead-adj",
+        "program over the engine floor, CPU adjusted for the machine's speed (over providers)",
+        index("prod"),
+        index("floor"),
+        TARGETS.programOverheadPercent,
+      ),
+      overheadRow("c.structure-adj", "skeleton over floor, CPU adjusted", index("skeleton"), index("floor")),
+      shareRow(
+        "c.code-adj",
+        "program over skeleton, in % of the floor, CPU adjusted",
+        index("prod"),
+        index("skeleton"),
+        index("floor"),
+      ),
+      groupRow("c.program", "of which the program's Node.js process, CPU", cpus.prod, "program"),
+      groupRow("c.skeleton-program", "the skeleton's Node.js process, CPU", cpus.skeleton, "program"),
+      groupRow("c.floor-program", "the floor's Node.js process, CPU", cpus.floor, "program"),
+      overheadRow(
+        "c.overhead-wall",
+        "program overhead over the engine floor, wall time",
+        times.prod,
+        times.floor,
+      ),
     );
   }
 

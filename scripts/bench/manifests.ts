@@ -13,7 +13,17 @@ export const PLACEHOLDER = "unknown-at-preview";
 export interface PreviewStep {
   op: string;
   urn: string;
-  newState?: { type: string; custom?: boolean; inputs?: Record<string, unknown> };
+  newState?: {
+    type: string;
+    custom?: boolean;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+    parent?: string;
+    dependencies?: string[];
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    ignoreChanges?: string[];
+  };
 }
 
 export interface PreviewResource {

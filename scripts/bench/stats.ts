@@ -58,3 +58,12 @@ export function pairedShares(
     return ((v - others[i]!) / base) * 100;
   });
 }
+
+/**
+ * Each sample's total over its own control (work that is the same in every variant compared, measured in
+ * the same command): the machine's speed at that moment divides out of a ratio of two such indices.
+ */
+export function workIndex(totals: readonly number[], controls: readonly number[]): number[] {
+  if (totals.length !== controls.length) throw new Error("paired samples differ in number");
+  return totals.map((t, i) => ratio(t, controls[i]!));
+}

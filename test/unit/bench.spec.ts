@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { parseArgs } from "../../scripts/bench/args";
-import { cpuRow } from "../../scripts/bench/cpu-rows";
+import { adjusted, cpuRow, medianPreview, overheadRow } from "../../scripts/bench/cpu-rows";
+import { cpuTotal } from "../../scripts/bench/cpu";
 import { CUSTOM_RESOURCE, floorProgram, floorResources, sdkLocation } from "../../scripts/bench/floor";
 import {
   PLACEHOLDER,
@@ -21,7 +22,7 @@ import {
   misses,
   renderMarkdown,
 } from "../../scripts/bench/report";
-import { evaluate, median, overheadPercent, ratio } from "../../scripts/bench/stats";
+import { evaluate, median, overheadPercent, ratio, workIndex } from "../../scripts/bench/stats";
 
 const steps: PreviewStep[] = [
   {
@@ -187,6 +188,47 @@ describe("bench: CPU rows", () => {
   });
 });
 
+describe("bench: speed-adjusted CPU", () => {
+  const split = (engine: number, program: number, providers: number) => ({
+    engine,
+    langhost: 0,
+    program,
+    pack: 0,
+    providers,
+  });
+
+  it("divides out the machine's speed: the same work measured 20 % slower gives the same ratio", () => {
+    // Run 1 at full speed, run 2 with the base 20 % slower: the raw ratio moves, the adjusted one does not.
+    const keel = [split(12, 6, 2), split(12, 6, 2)];
+    const none = [split(8, 6, 2), split(9.6, 7.2, 2.4)];
+    const raw = overheadRow("r", "raw", keel.map(cpuTotal), none.map(cpuTotal));
+    const adj = overheadRow(
+      "a",
+      "adjusted",
+      adjusted(keel, ["program", "providers"]),
+      adjusted(none, ["program", "providers"]),
+    );
+    expect(raw.samples!.map((x) => +x.toFixed(1))).to.deep.equal([25, 4.2]);
+    expect(adj.samples!.map((x) => +x.toFixed(1))).to.deep.equal([25, 25]);
+    expect(adj.spread).to.be.closeTo(0, 1e-9);
+  });
+
+  it("keeps, of a run's previews of one variant, the median one by adjusted CPU", () => {
+    const p = (engine: number, program: number, tag: string) => ({ tag, cpu: split(engine, program, 2) });
+    // Indices over program + providers: a 2.0, b 3.0 (a burst of load in the engine only), c 2.2.
+    const runs = [p(8, 6, "a"), p(16, 6, "b"), p(12.4, 7, "c")];
+    expect(medianPreview(runs, ["program", "providers"]).tag).to.equal("c");
+    expect(medianPreview(runs.slice(0, 2), ["program", "providers"]).tag).to.equal("a");
+    expect(medianPreview([runs[1]!], ["program", "providers"]).tag).to.equal("b");
+    expect(() => medianPreview([], ["providers"])).to.throw(/no previews/);
+  });
+
+  it("refuses a control that did no work", () => {
+    expect(() => adjusted([split(1, 0, 0)], ["program", "providers"])).to.throw(/non-positive base/);
+    expect(() => workIndex([1, 2], [1])).to.throw(/differ in number/);
+  });
+});
+
 describe("bench: manifests from a preview", () => {
   it("keeps custom resources only (no components, stack or providers), named by their URN", () => {
     const resources = customResources(steps);
@@ -299,14 +341,21 @@ describe("bench: engine floor", () => {
 describe("bench: options", () => {
   it("defaults to 3 runs of every measure under the cluster lock", () => {
     const o = parseArgs([]);
-    expect(o).to.deep.include({ runs: 3, lock: true, lockFile: "/tmp/keel-cluster.lock", objects: 5000 });
+    expect(o).to.deep.include({
+      runs: 3,
+      repeats: 1,
+      lock: true,
+      lockFile: "/tmp/keel-cluster.lock",
+      objects: 5000,
+    });
     expect(o.only).to.deep.equal(["a", "b", "c", "d", "e", "f"]);
   });
 
-  it("reads --runs, --only, --objects, --out, --no-lock and --keep", () => {
+  it("reads --runs, --repeats, --only, --objects, --out, --no-lock and --keep", () => {
     const o = parseArgs([
       "--runs",
       "5",
+      "--repeats=3",
       "--only=e,a",
       "--objects",
       "1000",
@@ -315,13 +364,14 @@ describe("bench: options", () => {
       "--no-lock",
       "--keep",
     ]);
-    expect(o).to.deep.include({ runs: 5, objects: 1000, outDir: "x", lock: false, keep: true });
+    expect(o).to.deep.include({ runs: 5, repeats: 3, objects: 1000, outDir: "x", lock: false, keep: true });
     expect(o.only).to.deep.equal(["a", "e"]);
   });
 
   it("refuses bad values with the flag's name", () => {
     expect(() => parseArgs(["--runs", "0"])).to.throw(/--runs needs a positive integer/);
     expect(() => parseArgs(["--runs"])).to.throw(/--runs/);
+    expect(() => parseArgs(["--repeats", "-1"])).to.throw(/--repeats needs a positive integer/);
     expect(() => parseArgs(["--only", "a,z"])).to.throw(/--only.*got z/);
     expect(() => parseArgs(["--fast"])).to.throw(/unknown option --fast/);
   });
