@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import type { StackValidationPolicy } from "@pulumi/policy";
 import type { K8sObject } from "../src/core/k8s";
 import { buildPolicies, kubernetesObjects } from "../src/pack/policies";
+import { plainProps, policyUnknownValues } from "../src/pack/plain-props";
 import { SharedStack, shareDeserialization } from "../src/pack/shared-analysis";
 import { find, hardened } from "./helpers";
 
@@ -26,7 +27,12 @@ const proto = require("@pulumi/pulumi/proto/analyzer_pb") as {
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as {
   Struct: { fromJavaScript(v: unknown): unknown };
 };
-const { unknownStringValue } = require("@pulumi/policy/proxy") as { unknownStringValue: string };
+const proxyModule = require("@pulumi/policy/proxy") as {
+  unknownStringValue: string;
+  unknownCheckingProxy(v: unknown): unknown;
+  UnknownValueError: new (...a: unknown[]) => Error;
+};
+const { unknownStringValue } = proxyModule;
 
 type Message = Record<string, (...args: unknown[]) => unknown>;
 
@@ -71,6 +77,32 @@ function defective(): K8sObject[] {
 }
 
 describe("one analysis per AnalyzeStack call", () => {
+  it("reads plain copies in which an unknown throws @pulumi/policy's own error, with the proxy's path", () => {
+    const unknown = policyUnknownValues();
+    assert.ok(unknown, "@pulumi/policy/proxy has the expected shape");
+    const props = { spec: { containers: [{ name: "a", image: unknownStringValue }], replicas: 2 } };
+    const copy = plainProps(props, unknown) as typeof props;
+    const viaProxy = proxyModule.unknownCheckingProxy(props) as typeof props;
+    assert.equal(copy.spec.replicas, 2);
+    assert.ok(Array.isArray(copy.spec.containers));
+    assert.deepEqual(Object.keys(copy.spec.containers[0]!), ["name", "image"]);
+    assert.notEqual(copy.spec, props.spec, "a copy, not the deserialized object itself");
+    const thrown = (read: () => unknown) => {
+      try {
+        read();
+      } catch (e) {
+        return e as Error & { props: unknown[] };
+      }
+      return assert.fail("reading the unknown did not throw");
+    };
+    const fromCopy = thrown(() => copy.spec.containers[0]!.image);
+    const fromProxy = thrown(() => viaProxy.spec.containers[0]!.image);
+    assert.ok(fromCopy instanceof proxyModule.UnknownValueError);
+    assert.equal(fromCopy.message, fromProxy.message);
+    assert.deepEqual(fromCopy.props, fromProxy.props);
+    assert.throws(() => JSON.stringify(copy), proxyModule.UnknownValueError);
+  });
+
   it("deserializes each resource once for all policies and finds exactly what per-policy work finds", async () => {
     const objects = defective();
     let calls = 0;
@@ -80,7 +112,8 @@ describe("one analysis per AnalyzeStack call", () => {
       return original(s, p);
     };
     try {
-      const alone = new SharedStack(kubernetesObjects);
+      // The reference: every policy converts for itself and reads through @pulumi/policy's proxies.
+      const alone = new SharedStack(kubernetesObjects, () => undefined);
       const expected = await analyzeStack(buildPolicies(undefined, alone), request(objects));
       const policies = buildPolicies().length;
       assert.equal(calls, objects.length * policies);

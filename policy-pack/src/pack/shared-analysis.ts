@@ -14,11 +14,15 @@
  *   properties are @pulumi/policy proxies over the same objects (within one call, once deserialization is
  *   shared). Plain objects (tests, the audit command) are converted every time.
  *
- * Both are pure caches: values unknown at preview still throw from @pulumi/policy's proxies when a rule
+ * - SharedStack converts plain copies of the properties behind those proxies (plain-props.ts), so rules do
+ *   not read through a proxy, which allocates on every property read.
+ *
+ * All are pure caches: values unknown at preview still throw @pulumi/policy's UnknownValueError when a rule
  * reads them, and a request with other properties is always converted afresh.
  */
 import type { K8sObject } from "../core/k8s";
 import { StackIndex } from "../core/stack-index";
+import { UnknownValues, plainProps, policyUnknownValues } from "./plain-props";
 import type { EngineResource } from "./resource-conversion";
 
 type Deserialize = (struct: unknown, proxySecrets: boolean) => unknown;
@@ -86,7 +90,10 @@ export class SharedStack {
   /** How many times a stack was converted and indexed (for tests and benchmarks). */
   conversions = 0;
 
-  constructor(private readonly convert: (resources: readonly EngineResource[]) => KubernetesView) {}
+  constructor(
+    private readonly convert: (resources: readonly EngineResource[]) => KubernetesView,
+    private readonly unknownValues: () => UnknownValues | undefined = policyUnknownValues,
+  ) {}
 
   get(resources: readonly EngineResource[]): SharedStackValue {
     const urns = resources.map((r) => r.urn);
@@ -100,7 +107,16 @@ export class SharedStack {
     ) {
       return last.value;
     }
-    const view = this.convert(resources);
+    // Behind @pulumi/policy's proxies: convert plain copies, so rules do not read through proxies.
+    const unknown = targets.every((t) => t !== undefined) ? this.unknownValues() : undefined;
+    const view = this.convert(
+      unknown
+        ? resources.map((r, i) => ({
+            ...r,
+            props: plainProps(targets[i], unknown) as Record<string, unknown>,
+          }))
+        : resources,
+    );
     this.conversions++;
     const value = { ...view, index: new StackIndex(view.objects) };
     this.last = { urns, targets, value };
