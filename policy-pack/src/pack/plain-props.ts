@@ -4,9 +4,10 @@
  *
  * @pulumi/policy 1.21 wraps each resource's properties in `unknownCheckingProxy` (proxy.js): every property a
  * rule reads allocates the path so far and, for an object, a new proxy. Over keel's 49 stack policies and the
- * prod stack's 957 resources that was about a third of the rules' CPU. The copy keeps what the proxies do:
- * a value unknown at preview (one of the proxy module's sentinels) becomes a getter that throws the proxy
- * module's own `UnknownValueError` with the same path, when (and only when) a rule reads it.
+ * prod stack's 957 resources that was about a fifth of the rules' CPU (docs/benchmarks.md). The copy keeps
+ * what the proxies do: a value unknown at preview (one of the proxy module's sentinels) becomes a getter
+ * that throws the proxy module's own `UnknownValueError` with the same path, when (and only when) a rule
+ * reads it.
  */
 
 export interface UnknownValues {
