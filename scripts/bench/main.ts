@@ -347,6 +347,12 @@ class Bench {
         total("modules"),
         total("none"),
       ),
+      overheadRow(
+        "b.overhead-unbundled-adj",
+        "keel's pack as compiled modules over none, CPU adjusted",
+        index("modules"),
+        index("none"),
+      ),
       measured(
         "b.load-lib",
         "pack start: loading @pulumi/policy and @pulumi/pulumi (CPU, in-process)",
