@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PreviewStep } from "./manifests";
+import { PreviewStep, urnName } from "./manifests";
 
 interface ProtoModule {
   AnalyzeStackRequest: { new (): Message; deserializeBinary(b: Uint8Array): Message };
@@ -59,7 +59,7 @@ async function main(packDir: string, stepsFile: string, entry?: string): Promise
     const r = new proto.AnalyzerResource();
     r.setUrn!(s.urn);
     r.setType!(s.newState.type);
-    r.setName!(s.urn.slice(s.urn.lastIndexOf("::") + 2));
+    r.setName!(urnName(s.urn));
     r.setProperties!(Struct.fromJavaScript(s.newState.inputs ?? {}));
     r.setOptions!(new proto.AnalyzerResourceOptions());
     request.addResources!(r);

@@ -94,7 +94,7 @@ class Bench {
   readonly cpu: CpuAccounting;
   /** The compiled tree the previews run (projects.ts snapshotTree), laid out like the repository. */
   readonly snap: string;
-  private prodPreview?: { resources: PreviewResource[]; steps: number; all: PreviewStep[] };
+  private prodPreview?: { resources: PreviewResource[]; all: PreviewStep[] };
 
   constructor(
     readonly opts: BenchOptions,
@@ -199,11 +199,11 @@ class Bench {
   }
 
   /** The prod stack's preview (warm-up, untimed): the resources the floor and the audit start from. */
-  prod(): { resources: PreviewResource[]; steps: number; all: PreviewStep[] } {
+  prod(): { resources: PreviewResource[]; all: PreviewStep[] } {
     if (!this.prodPreview) {
       say("warm-up preview of the prod stack (untimed)");
       const { steps } = this.previewJson(this.prodProject(), "prod");
-      this.prodPreview = { resources: customResources(steps), steps: steps.length, all: steps };
+      this.prodPreview = { resources: customResources(steps), all: steps };
       fs.writeFileSync(path.join(this.tmp, "prod-steps.json"), JSON.stringify(steps));
       this.details.prodResourcesByType = countByType(this.prodPreview.resources);
       this.details.prodSteps = steps.length;
@@ -260,7 +260,7 @@ class Bench {
       "count",
       prod.resources.length,
     );
-    count.note = `${prod.steps} steps with components`;
+    count.note = `${prod.all.length} steps with components`;
     const total = (v: keyof typeof variants) => cpus[v].map(cpuTotal);
     const index = (v: keyof typeof variants) => adjusted(cpus[v], control);
     const starts = this.sample("(b) pack start: keel's pack / the empty pack (CPU to its port)", () => {

@@ -33,13 +33,18 @@ export interface PreviewResource {
   inputs: Record<string, unknown>;
 }
 
+/** A resource's name: the last part of its URN. */
+export function urnName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
 /** The custom resources (not components, not providers) a preview registers, in registration order. */
 export function customResources(steps: readonly PreviewStep[]): PreviewResource[] {
   return steps
     .filter((s) => s.newState?.custom && !s.newState.type.startsWith("pulumi:providers:"))
     .map((s) => ({
       type: s.newState!.type,
-      name: s.urn.slice(s.urn.lastIndexOf("::") + 2),
+      name: urnName(s.urn),
       inputs: s.newState!.inputs ?? {},
     }));
 }

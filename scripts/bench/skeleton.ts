@@ -6,7 +6,7 @@
  * skeleton over the floor is what the SDK and the engine charge for keel's component tree and dependency
  * edges; the program over the skeleton is what keel's own code costs.
  */
-import { PreviewStep } from "./manifests";
+import { PreviewStep, urnName } from "./manifests";
 import { SdkLocation, programPreamble } from "./floor";
 
 /** One registration of the skeleton, in the order the real program's preview registered it. */
@@ -63,8 +63,14 @@ export function skeletonOf(steps: readonly PreviewStep[]): Skeleton {
     if (st.protect) options.protect = true;
     if (st.retainOnDelete) options.retainOnDelete = true;
     if (st.ignoreChanges?.length) options.ignoreChanges = st.ignoreChanges;
-    const name = s.urn.slice(s.urn.lastIndexOf("::") + 2);
-    const r: SkeletonResource = { urn: s.urn, type: st.type, name, parent, dependsOn, options };
+    const r: SkeletonResource = {
+      urn: s.urn,
+      type: st.type,
+      name: urnName(s.urn),
+      parent,
+      dependsOn,
+      options,
+    };
     if (st.custom) r.inputs = st.inputs ?? {};
     else r.outputs = st.outputs ?? {};
     resources.push(r);
