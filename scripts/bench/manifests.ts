@@ -38,15 +38,24 @@ export function urnName(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+/** The type token of the root stack resource. */
+export const STACK = "pulumi:pulumi:Stack";
+
+/** What a program registers itself: every step's new state but the stack's and the default providers'. */
+export function registrations(
+  steps: readonly PreviewStep[],
+): (PreviewStep & { newState: NonNullable<PreviewStep["newState"]> })[] {
+  return steps.filter(
+    (s): s is PreviewStep & { newState: NonNullable<PreviewStep["newState"]> } =>
+      !!s.newState && s.newState.type !== STACK && !s.newState.type.startsWith("pulumi:providers:"),
+  );
+}
+
 /** The custom resources (not components, not providers) a preview registers, in registration order. */
 export function customResources(steps: readonly PreviewStep[]): PreviewResource[] {
-  return steps
-    .filter((s) => s.newState?.custom && !s.newState.type.startsWith("pulumi:providers:"))
-    .map((s) => ({
-      type: s.newState!.type,
-      name: urnName(s.urn),
-      inputs: s.newState!.inputs ?? {},
-    }));
+  return registrations(steps)
+    .filter((s) => s.newState.custom)
+    .map((s) => ({ type: s.newState.type, name: urnName(s.urn), inputs: s.newState.inputs ?? {} }));
 }
 
 /** Resource count per type, sorted by type. */

@@ -6,7 +6,7 @@
  * skeleton over the floor is what the SDK and the engine charge for keel's component tree and dependency
  * edges; the program over the skeleton is what keel's own code costs.
  */
-import { PreviewStep, urnName } from "./manifests";
+import { PreviewStep, STACK, registrations, urnName } from "./manifests";
 import { SdkLocation, programPreamble } from "./floor";
 
 /** One registration of the skeleton, in the order the real program's preview registered it. */
@@ -28,18 +28,6 @@ export interface Skeleton {
   resources: SkeletonResource[];
   /** The root stack's outputs (the program's exports). */
   stackOutputs: Record<string, unknown>;
-}
-
-const STACK = "pulumi:pulumi:Stack";
-
-/** What a program registers itself: every step's new state but the stack's and the default providers'. */
-export function registrations(
-  steps: readonly PreviewStep[],
-): (PreviewStep & { newState: { type: string } })[] {
-  return steps.filter(
-    (s): s is PreviewStep & { newState: { type: string } } =>
-      !!s.newState && s.newState.type !== STACK && !s.newState.type.startsWith("pulumi:providers:"),
-  );
 }
 
 /**

@@ -98,17 +98,13 @@ export class SharedStack {
   get(resources: readonly EngineResource[]): SharedStackValue {
     const urns = resources.map((r) => r.urn);
     const targets = resources.map((r) => underlying(r.props));
+    const proxied = targets.every((t) => t !== undefined);
     const last = this.last;
-    if (
-      last &&
-      targets.every((t) => t !== undefined) &&
-      same(last.urns, urns) &&
-      same(last.targets, targets)
-    ) {
+    if (last && proxied && same(last.urns, urns) && same(last.targets, targets)) {
       return last.value;
     }
     // Behind @pulumi/policy's proxies: convert plain copies, so rules do not read through proxies.
-    const unknown = targets.every((t) => t !== undefined) ? this.unknownValues() : undefined;
+    const unknown = proxied ? this.unknownValues() : undefined;
     const view = this.convert(
       unknown
         ? resources.map((r, i) => ({
