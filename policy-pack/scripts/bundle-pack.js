@@ -6,10 +6,14 @@
  * @pulumi/pulumi (≈ 0.7 s of CPU) for its `asset` classes alone; in the bundle `require("@pulumi/pulumi")` is scripts/pulumi-asset-shim.js.
  * The modules the engine's launcher (@pulumi/pulumi/cmd/run-policy-pack) has loaded already — @pulumi/pulumi's
  * files, gRPC, protobuf — stay outside the bundle, so the pack shares them instead of loading a second copy.
+ * @pulumi/policy's server.js is patched to build AnalyzeStack's resource objects once per request instead of
+ * once per policy (scripts/policy-server-patch.js).
  * `npm run build` (so `prepare` and `npm test`) runs this; test/pack-bundle.test.ts checks the result.
  */
 "use strict";
+const fs = require("fs");
 const path = require("path");
+const { POLICY_SERVER, patchPolicyServer } = require("./policy-server-patch");
 
 const PACK_DIR = path.resolve(__dirname, "..");
 const PACK_BUNDLE = path.join(PACK_DIR, "bin", "src", "index.bundle.js");
@@ -22,6 +26,10 @@ const resolvePulumi = {
   setup(build) {
     build.onResolve({ filter: /^@pulumi\/pulumi$/ }, () => ({ path: SHIM }));
     build.onResolve({ filter: EXTERNAL }, (args) => ({ path: args.path, external: true }));
+    build.onLoad({ filter: POLICY_SERVER }, (args) => ({
+      contents: patchPolicyServer(fs.readFileSync(args.path, "utf8")),
+      loader: "js",
+    }));
   },
 };
 

@@ -130,7 +130,7 @@ describe("the policy pack as the engine runs it: one bundled file", function () 
     assert.ok(fs.existsSync(bundler.PACK_BUNDLE), "run npm run build");
   });
 
-  it("holds @pulumi/policy and keel's rules, but not @pulumi/pulumi's index (its asset module instead)", async () => {
+  it("holds @pulumi/policy (server.js patched) and keel's rules, but not @pulumi/pulumi's index (its asset module instead)", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keel-pack-bundle-")), "index.js");
     const inputs = await bundler.bundlePack(PACK_DIR, "src/index.ts", out);
     assert.ok(
@@ -146,6 +146,7 @@ describe("the policy pack as the engine runs it: one bundled file", function () 
     const text = fs.readFileSync(out, "utf8");
     assert.doesNotMatch(text, /require\("@pulumi\/pulumi"\)/);
     assert.match(text, /require\("@pulumi\/pulumi\/asset"\)/);
+    assert.match(text, /keelSharedResources\(resources, /, "@pulumi/policy's server.js carries the patch");
     assert.equal(
       text,
       fs.readFileSync(bundler.PACK_BUNDLE, "utf8"),

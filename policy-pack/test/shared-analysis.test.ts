@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import type { StackValidationPolicy } from "@pulumi/policy";
+import * as fs from "fs";
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type { K8sObject } from "../src/core/k8s";
 import { buildPolicies, kubernetesObjects } from "../src/pack/policies";
 import { plainProps, policyUnknownValues } from "../src/pack/plain-props";
@@ -8,14 +9,21 @@ import { find, hardened } from "./helpers";
 
 // @pulumi/policy internals the engine path goes through (pinned at 1.21.0 in package.json).
 
-const server = require("@pulumi/policy/server") as {
+interface PolicyServer {
   makeAnalyzeStackRpcFun(
     name: string,
     version: string,
     level: string,
     policies: StackValidationPolicy[],
   ): (call: unknown, cb: (err: unknown, resp: Message) => void) => void;
+}
+const server = require("@pulumi/policy/server") as PolicyServer;
+// The server.js the pack's bundle carries (scripts/bundle-pack.js), compiled as a module of its own.
+const serverPatch = require("../../scripts/policy-server-patch") as {
+  patchPolicyServer(source: string): string;
+  loadPatchedServer(file: string): PolicyServer;
 };
+const patchedServer = serverPatch.loadPatchedServer(require.resolve("@pulumi/policy/server"));
 const deserialize = require("@pulumi/policy/deserialize") as {
   deserializeProperties: (s: unknown, proxySecrets: boolean) => unknown;
 };
@@ -54,8 +62,12 @@ function request(objects: readonly K8sObject[]): Message {
 }
 
 /** Runs the request through @pulumi/policy's own AnalyzeStack handler; returns the diagnostics, sorted. */
-async function analyzeStack(policies: StackValidationPolicy[], req: Message): Promise<string[]> {
-  const handler = server.makeAnalyzeStackRpcFun("keel", "0.1.0", "advisory", policies);
+async function analyzeStack(
+  policies: StackValidationPolicy[],
+  req: Message,
+  through: PolicyServer = server,
+): Promise<string[]> {
+  const handler = through.makeAnalyzeStackRpcFun("keel", "0.1.0", "advisory", policies);
   const resp = await new Promise<Message>((resolve, reject) =>
     handler({ request: req }, (err, r) => (err ? reject(err) : resolve(r))),
   );
@@ -176,5 +188,65 @@ describe("one analysis per AnalyzeStack call", () => {
     shared.get(resources);
     shared.get(resources);
     assert.equal(shared.conversions, 2);
+  });
+});
+
+describe("the bundle's @pulumi/policy server.js (scripts/policy-server-patch.js)", () => {
+  /** The resources each of two policies is handed for one request, through `through`. */
+  async function handedTo(through: PolicyServer, req: Message): Promise<PolicyResource[][]> {
+    const seen: PolicyResource[][] = [];
+    const recorder = (name: string): StackValidationPolicy => ({
+      name,
+      description: name,
+      enforcementLevel: "advisory",
+      validateStack: (args) => void seen.push(args.resources),
+    });
+    await analyzeStack([recorder("first"), recorder("second")], req, through);
+    return seen;
+  }
+
+  it("builds a request's resource objects once for all policies, each policy with its own array", async () => {
+    const req = request(hardened());
+    const [a, b] = await handedTo(server, req);
+    assert.notEqual(a![0], b![0], "@pulumi/policy as published builds them per policy");
+
+    const [first, second] = await handedTo(patchedServer, req);
+    assert.equal(first!.length, hardened().length);
+    assert.notEqual(first, second, "each policy gets its own array");
+    first!.forEach((r, i) => assert.equal(r, second![i]));
+    assert.deepEqual(
+      first!.map((r) => [r.urn, r.type, r.name, JSON.stringify(r.props), r.opts]),
+      a!.map((r) => [r.urn, r.type, r.name, JSON.stringify(r.props), r.opts]),
+    );
+    const [next] = await handedTo(patchedServer, request(hardened()));
+    assert.notEqual(next![0], first![0], "a new request gets new objects");
+  });
+
+  it("finds with keel's policies exactly what @pulumi/policy as published finds", async () => {
+    const objects = defective();
+    const undo = shareDeserialization(deserialize);
+    try {
+      const expected = await analyzeStack(buildPolicies(), request(objects));
+      const actual = await analyzeStack(buildPolicies(), request(objects), patchedServer);
+      assert.deepEqual(actual, expected);
+      assert.ok(
+        expected.some((d) => d.startsWith("container-resources 1 ")),
+        expected.join("\n"),
+      );
+    } finally {
+      undo?.();
+    }
+  });
+
+  it("fails the build, naming what it missed, when server.js is not the one it was written for", () => {
+    const source = fs.readFileSync(require.resolve("@pulumi/policy/server"), "utf8");
+    assert.match(serverPatch.patchPolicyServer(source), /keelSharedResources\(resources, /);
+    assert.throws(
+      () =>
+        serverPatch.patchPolicyServer(
+          source.replace("const intermediates = [];", "const intermediates = new Array();"),
+        ),
+      /start of the per-policy resource block .* found 0 times, expected once; review policy-pack\/scripts\/policy-server-patch\.js/,
+    );
   });
 });

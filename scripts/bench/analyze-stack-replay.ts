@@ -3,6 +3,8 @@
  * by default package.json's `main`; pass the compiled modules for a bundled pack, which carries its own copy
  * of @pulumi/policy) with @pulumi/policy's gRPC server swapped for a catcher, and replays the
  * AnalyzeStack request a preview of those steps sends, through @pulumi/policy's own handler, in this process.
+ * When the pack ships scripts/policy-server-patch.js (keel's does: its bundle carries @pulumi/policy's server.js
+ * patched), the compiled modules get the same patched server.js, so the replay runs what the bundle runs.
  * Prints JSON: the pack's load time and the request's decode and analysis CPU time, which depend far less on
  * machine load than the wall time of a whole preview does.
  */
@@ -26,12 +28,23 @@ function packageMain(packDir: string): string {
   return (JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")) as { main: string }).main;
 }
 
+/** The pack's patched @pulumi/policy server.js, registered for its modules, or undefined when it ships no patch. */
+function loadPolicyServer(packDir: string): unknown {
+  const patch = path.join(packDir, "scripts", "policy-server-patch.js");
+  if (!fs.existsSync(patch)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadPatchedServer } = require(patch) as {
+    loadPatchedServer(file: string, register: boolean): unknown;
+  };
+  return loadPatchedServer(require.resolve("@pulumi/policy/server", { paths: [packDir] }), true);
+}
+
 async function main(packDir: string, stepsFile: string, entry?: string): Promise<void> {
   // Dynamic requires: the pack and its dependencies live in the pack's own node_modules.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const need = (id: string) => require(require.resolve(id, { paths: [packDir] }));
   const libraryCpu = process.cpuUsage();
-  const server = need("@pulumi/policy/server") as Record<string, unknown>;
+  const server = (loadPolicyServer(packDir) ?? need("@pulumi/policy/server")) as Record<string, unknown>;
   const libraryCpuMs = cpuMs(libraryCpu);
   let served: { name: string; version: string; level: string; policies: unknown[] } | undefined;
   server.serve = (name: string, version: string, level: string, args: { policies: unknown[] }) => {

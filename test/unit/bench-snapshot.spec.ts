@@ -23,7 +23,13 @@ function fakeRepository(): string {
   write(path.join(root, "node_modules", "dep", "index.js"), "dep");
   fs.mkdirSync(path.join(root, "node_modules", "@keel"));
   fs.symlinkSync("../../components/core", path.join(root, "node_modules", "@keel", "core"));
-  for (const f of ["package.json", "PulumiPolicy.yaml", "config/prod.json", "bin/src/index.js"])
+  for (const f of [
+    "package.json",
+    "PulumiPolicy.yaml",
+    "config/prod.json",
+    "bin/src/index.js",
+    "scripts/policy-server-patch.js",
+  ])
     write(path.join(root, "policy-pack", f), "v1");
   fs.mkdirSync(path.join(root, "policy-pack", "node_modules"));
   return root;
@@ -46,6 +52,10 @@ describe("bench: snapshot of the compiled tree", () => {
     expect(read("node_modules/@keel/core/sh/run.sh")).to.equal("v1");
     expect(read("policy-pack/bin/src/index.js")).to.equal("v1");
     expect(read("policy-pack/config/prod.json")).to.equal("v1");
+    expect(read("policy-pack/scripts/policy-server-patch.js")).to.equal(
+      "v1",
+      "the replay patches what the bundle does",
+    );
     expect(read("Pulumi.dev.yaml")).to.equal("config: {}\n");
     expect(fs.existsSync(path.join(snap, "components", "core", "src"))).to.equal(false);
     expect(fs.realpathSync(path.join(snap, "node_modules", "dep"))).to.equal(
