@@ -28,6 +28,7 @@ import { CpuAccounting, CpuGroup, CpuSplit, cpuDelta, cpuTotal, findCgroupRoot }
 import { wrappedToolchain } from "./cpu-tools";
 import { adjusted, cpuRow, groupRow, medianPreview, overheadRow, shareRow } from "./cpu-rows";
 import { appendHistory, historyEntry } from "./history";
+import { ProfileSplit, busiestProfile, profileRows } from "./profile";
 
 /** The targets of issues #8, #17 and #22; the % targets are on CPU time (user + system) of the whole tree. */
 export const TARGETS = {
@@ -116,9 +117,10 @@ class Bench {
   }
 
   /** Runs pulumi through the wrapped toolchain; `cpu` is what its process trees used, per role. */
-  pulumi(cwd: string, args: string[]): Run & { cpu: CpuSplit } {
+  pulumi(cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Run & { cpu: CpuSplit } {
     const before = this.cpu.read();
-    const r = must("pulumi", [...args, "--non-interactive"], { cwd, env: this.pulumiEnv });
+    const env = { ...this.pulumiEnv, ...extraEnv };
+    const r = must("pulumi", [...args, "--non-interactive"], { cwd, env });
     this.cpu.settle();
     return { ...r, cpu: cpuDelta(before, this.cpu.read()) };
   }
@@ -187,6 +189,17 @@ class Bench {
     const r = this.pulumi(cwd, ["preview", "--json", "--stack", stack, ...extra]);
     const steps = (JSON.parse(r.stdout) as { steps?: PreviewStep[] }).steps ?? [];
     return { seconds: r.seconds, cpu: r.cpu, steps };
+  }
+
+  /** A preview with every Node.js process under `node --cpu-prof`: the program process's CPU by owner. */
+  profiledPreview(cwd: string, stack: string): { seconds: number; split: ProfileSplit } {
+    const dir = fs.mkdtempSync(path.join(this.tmp, `profile-${stack}-`));
+    const options = `${this.pulumiEnv.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${dir}`.trim();
+    const r = this.pulumi(cwd, ["preview", "--json", "--stack", stack], { NODE_OPTIONS: options });
+    const keel = ["bin", "components"].map((d) => path.join(this.snap, d));
+    const split = busiestProfile(dir, keel);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { seconds: r.seconds, split };
   }
 
   policyArgs(stack: string): string[] {
@@ -434,6 +447,16 @@ class Bench {
       control,
       (v) => (v === "prod" ? this.previewJson(this.prodProject(), "prod") : this.previewJson(projects[v], v)),
     );
+    const profiled = { prod: [] as ProfileSplit[], skeleton: [] as ProfileSplit[] };
+    this.sample("(c) the program and the skeleton under node --cpu-prof", (i) => {
+      let seconds = 0;
+      for (const v of i % 2 === 0 ? (["prod", "skeleton"] as const) : (["skeleton", "prod"] as const)) {
+        const r = this.profiledPreview(v === "prod" ? this.prodProject() : projects.skeleton, v);
+        profiled[v].push(r.split);
+        seconds += r.seconds;
+      }
+      return { seconds };
+    });
     const total = (v: (typeof variants)[number]) => cpus[v].map(cpuTotal);
     const index = (v: (typeof variants)[number]) => adjusted(cpus[v], control);
     this.rows.push(
@@ -484,6 +507,7 @@ class Bench {
       groupRow("c.program", "of which the program's Node.js process, CPU", cpus.prod, "program"),
       groupRow("c.skeleton-program", "the skeleton's Node.js process, CPU", cpus.skeleton, "program"),
       groupRow("c.floor-program", "the floor's Node.js process, CPU", cpus.floor, "program"),
+      ...profileRows(profiled.prod, profiled.skeleton),
       overheadRow(
         "c.overhead-wall",
         "program overhead over the engine floor, wall time",
