@@ -333,6 +333,14 @@ class Bench {
         index("none"),
         TARGETS.rulesOverEmptyPercent,
       ),
+      shareRow(
+        "b.rules-pack",
+        "keel over the empty pack: the pack process's CPU only, in % of no pack",
+        cpus.keel.map((c) => c.pack),
+        cpus.empty.map((c) => c.pack),
+        total("none"),
+        TARGETS.rulesOverEmptyPercent,
+      ),
       overheadRow("b.overhead-wall", "keel's pack over no pack, wall time", times.keel, times.none),
       measured(
         "b.start",
