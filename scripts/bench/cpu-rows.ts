@@ -57,14 +57,20 @@ export function groupRow(
 }
 
 /**
- * Speed-adjusted CPU, per run: each preview's total CPU over the CPU of `control`, roles doing the same work
- * in every variant compared (the same program and resources). Ratios of these indices do not move with
- * the machine's speed, which changes from one preview to the next on a shared machine.
+ * Speed-adjusted CPU, per run: each preview's total CPU (or the CPU of the roles `of`) over the CPU of
+ * `control`, roles doing the same work in every variant compared (the same program and resources). Ratios
+ * of these indices do not move with the machine's speed, which changes from one preview to the next on a
+ * shared machine.
  */
-export function adjusted(splits: readonly CpuSplit[], control: readonly CpuGroup[]): number[] {
+export function adjusted(
+  splits: readonly CpuSplit[],
+  control: readonly CpuGroup[],
+  of: readonly CpuGroup[] = CPU_GROUPS,
+): number[] {
+  const sum = (s: CpuSplit, roles: readonly CpuGroup[]) => roles.reduce((total, g) => total + s[g], 0);
   return workIndex(
-    splits.map(cpuTotal),
-    splits.map((s) => control.reduce((sum, g) => sum + s[g], 0)),
+    splits.map((s) => sum(s, of)),
+    splits.map((s) => sum(s, control)),
   );
 }
 

@@ -341,6 +341,14 @@ class Bench {
         total("none"),
         TARGETS.rulesOverEmptyPercent,
       ),
+      shareRow(
+        "b.rules-pack-adj",
+        "the same, CPU adjusted (the pack process over program + providers)",
+        adjusted(cpus.keel, control, ["pack"]),
+        adjusted(cpus.empty, control, ["pack"]),
+        index("none"),
+        TARGETS.rulesOverEmptyPercent,
+      ),
       overheadRow("b.overhead-wall", "keel's pack over no pack, wall time", times.keel, times.none),
       measured(
         "b.start",

@@ -213,6 +213,15 @@ describe("bench: speed-adjusted CPU", () => {
     expect(adj.spread).to.be.closeTo(0, 1e-9);
   });
 
+  it("adjusts one role alone the same way (the pack process in b.rules-pack-adj)", () => {
+    const withPack = (pack: number, speed: number) => ({ ...split(8 * speed, 6 * speed, 2 * speed), pack });
+    // The pack's 2.4 s at full speed and its 2.88 s on a machine 20 % slower are the same work.
+    expect(
+      adjusted([withPack(2.4, 1), withPack(2.88, 1.2)], ["program", "providers"], ["pack"]),
+    ).to.deep.equal([0.3, 0.3]);
+    expect(adjusted([withPack(2.4, 1)], ["program", "providers"])).to.deep.equal([(8 + 6 + 2.4 + 2) / 8]);
+  });
+
   it("keeps, of a run's previews of one variant, the median one by adjusted CPU", () => {
     const p = (engine: number, program: number, tag: string) => ({ tag, cpu: split(engine, program, 2) });
     // Indices over program + providers: a 2.0, b 3.0 (a burst of load in the engine only), c 2.2.
