@@ -106,8 +106,8 @@ export function snapshotTree(root: string, dir: string): string {
   }
   const pack = path.join(dir, "policy-pack");
   // The server.js patch too: the replay gives the compiled modules what the bundle carries.
-  const packFiles = ["package.json", "PulumiPolicy.yaml", "config", path.join("bin", "src")];
-  for (const f of [...packFiles, path.join("scripts", "policy-server-patch.js")])
+  const patch = path.join("scripts", "policy-server-patch.js");
+  for (const f of ["package.json", "PulumiPolicy.yaml", "config", path.join("bin", "src"), patch])
     fs.cpSync(path.join(root, "policy-pack", f), path.join(pack, f), { recursive: true });
   fs.symlinkSync(path.join(root, "policy-pack", "node_modules"), path.join(pack, "node_modules"));
   return dir;
