@@ -454,14 +454,18 @@ class Bench {
         );
       }
     }
-    const variants = ["prod", "skeleton", "floor"] as const;
-    // The same resources and inputs in all three: the providers' work is the control.
+    // `again` is the floor once more: its ratio to the floor is zero but for the bench's own noise.
+    const variants = ["prod", "skeleton", "floor", "again"] as const;
+    // The same resources and inputs in all four: the providers' work is the control.
     const control = ["providers"] as const;
     const { times, cpus } = this.pairedPreviews(
-      "(c) prod preview / skeleton preview / engine floor preview",
+      "(c) prod preview / skeleton preview / engine floor preview / the floor again",
       variants,
       control,
-      (v) => (v === "prod" ? this.previewJson(this.prodProject(), "prod") : this.previewJson(projects[v], v)),
+      (v) => {
+        if (v === "prod") return this.previewJson(this.prodProject(), "prod");
+        return v === "again" ? this.previewJson(projects.floor, "floor") : this.previewJson(projects[v], v);
+      },
     );
     const profiled = { prod: [] as ProfileSplit[], skeleton: [] as ProfileSplit[] };
     this.sample("(c) the program and the skeleton under node --cpu-prof", (i) => {
@@ -520,6 +524,8 @@ class Bench {
         index("skeleton"),
         index("floor"),
       ),
+      overheadRow("c.null", "the floor over itself (the bench's noise), CPU", total("again"), total("floor")),
+      overheadRow("c.null-adj", "the floor over itself, CPU adjusted", index("again"), index("floor")),
       groupRow("c.program", "of which the program's Node.js process, CPU", cpus.prod, "program"),
       groupRow("c.skeleton-program", "the skeleton's Node.js process, CPU", cpus.skeleton, "program"),
       groupRow("c.floor-program", "the floor's Node.js process, CPU", cpus.floor, "program"),
