@@ -269,14 +269,18 @@ build_langhost() {
   # Keel patches to the old host source (see README.md):
   #  1. hand the program the engine's real monitor address instead of the host's forwarding proxy,
   #  2. use keel's RunPlugin (langhost/runplugin.go) instead of the stub returning "not supported",
-  #  3. follow signature changes in sdk/v3 since v3.68 (About, logging.V, npm.Install).
+  #  3. follow signature changes in sdk/v3 since v3.68 (About, logging.V, npm.Install),
+  #  4. honour the program's `runtime.options.typescript` (the engine sends it in the request's program info;
+  #     the old host read only its -typescript flag, default true, so every program loaded ts-node).
   local m="$dir/main.go"
   perl -0pi -e 's/fmt\.Sprintf\("127\.0\.0\.1:%d", handle\.Port\), pipes\.directory\(\)\)/req.GetMonitorAddress(), pipes.directory())/' "$m"
   perl -0pi -e 's/func \(host \*nodeLanguageHost\) RunPlugin\(/func (host *nodeLanguageHost) runPluginUnsupported(/' "$m"
   perl -0pi -e 's/\) About\(ctx context\.Context, req \*pbempty\.Empty\)/) About(ctx context.Context, req *pulumirpc.AboutRequest)/' "$m"
   perl -0pi -e 's/if logging\.V\((\d+)\) \{/if logging.V($1).Enabled() {/g' "$m"
   perl -0pi -e 's/npm\.Install\(ctx, req\.Directory,/npm.Install(ctx, npm.AutoPackageManager, req.Directory,/' "$m"
+  perl -0pi -e 's/if host\.typescript \{/if typeScriptOption(req.GetInfo().GetOptions(), host.typescript) {/' "$m"
   if ! grep -q 'req.GetMonitorAddress(), pipes.directory())' "$m" ||
+    ! grep -q 'if typeScriptOption(req.GetInfo().GetOptions(), host.typescript) {' "$m" ||
     ! grep -q 'runPluginUnsupported(' "$m" ||
     ! grep -q 'About(ctx context.Context, req \*pulumirpc.AboutRequest)' "$m" ||
     ! grep -q 'npm.AutoPackageManager' "$m"; then
