@@ -140,7 +140,8 @@ class Bench {
   /**
    * Previews of each variant, back to back in every run in rotated order (drift in the machine's load does
    * not always hit the same variant), `--repeats` rounds per run; each run keeps, per variant, the preview
-   * whose CPU adjusted over `control` is the median.
+   * whose CPU adjusted over `control` is the median. Every preview's CPU, in the order run, goes to the
+   * results' details (`previews`), so other estimators can be tried on a run afterwards.
    */
   pairedPreviews<V extends string>(
     label: string,
@@ -151,6 +152,8 @@ class Bench {
     const times = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<V, number[]>;
     const cpus = Object.fromEntries(variants.map((v) => [v, [] as CpuSplit[]])) as Record<V, CpuSplit[]>;
     const k = this.opts.repeats;
+    const all: { run: number; variant: V; seconds: number; cpu: CpuSplit }[] = [];
+    ((this.details.previews ??= {}) as Record<string, unknown>)[label] = all;
     this.sample(label, (i) => {
       const got = Object.fromEntries(variants.map((v) => [v, [] as { seconds: number; cpu: CpuSplit }[]]));
       let total = 0;
@@ -159,6 +162,7 @@ class Bench {
           checkInterrupted();
           const r = preview(v);
           got[v]!.push(r);
+          all.push({ run: i, variant: v, seconds: r.seconds, cpu: r.cpu });
           total += r.seconds;
         }
       }
