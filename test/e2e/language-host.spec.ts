@@ -24,11 +24,11 @@ describe("the language host runs a program as its project says", function () {
 
   /** The stack outputs of `up` on a fixture with no resources: what the program saw. */
   function outputs(dir: string): { typescriptEnv: string; tsNodeLoaded: boolean } {
-    const cwd = ["--cwd", dir, "--stack", "host", "--non-interactive"];
-    must(env, "pulumi", ["stack", "init", ...cwd.slice(0, 4), "--secrets-provider", "passphrase"]);
-    must(env, "pulumi", ["up", "--yes", "--skip-preview", ...cwd]);
-    const out = JSON.parse(must(env, "pulumi", ["stack", "output", "--json", ...cwd]).stdout);
-    must(env, "pulumi", ["stack", "rm", "--yes", "--force", ...cwd]);
+    const at = ["--cwd", dir, "--stack", "host"];
+    must(env, "pulumi", ["stack", "init", ...at, "--secrets-provider", "passphrase"]);
+    must(env, "pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", ...at]);
+    const out = JSON.parse(must(env, "pulumi", ["stack", "output", "--json", ...at]).stdout);
+    must(env, "pulumi", ["stack", "rm", "--yes", "--force", ...at]);
     return out;
   }
 
